@@ -1,0 +1,5 @@
+export * from './clock.ts';
+export * from './priority.ts';
+export * from './envelope.ts';
+export * from './delivery-status.ts';
+export * from './message-id.ts';
