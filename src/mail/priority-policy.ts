@@ -61,6 +61,7 @@ export interface PriorityInputs {
   /** Whether an MT-Priority: header from this client is honoured (RFC 6758 3.1, trusted sources only). */
   readonly trustHeader: boolean;
   readonly bands: readonly PriorityBand[];
+  readonly policy: PolicyName;
 }
 
 export interface PriorityDecision {
@@ -69,7 +70,11 @@ export interface PriorityDecision {
   readonly change?: string;
 }
 
-/** RFC 6710 4.1 as amended by RFC 6758 3.1: parameter, else one trusted header, else policy; then the ceiling. */
+/**
+ * RFC 6710 4.1 as amended by RFC 6758 3.1: parameter, else one trusted header, else policy; then the ceiling.
+ * The value is what is relayed; a value the policy lacks is only handled at the next higher level (section 5),
+ * and the change text says so, for the 2.3.6 reply (decisions.md).
+ */
 export function determinePriority(input: PriorityInputs): PriorityDecision {
   let value = 0;
   let source: PrioritySource = 'policy';
@@ -91,6 +96,10 @@ export function determinePriority(input: PriorityInputs): PriorityDecision {
     value = lowered;
     source = 'policy';
   }
+  const level = internalLevel(value, input.policy);
+  if (requested !== undefined && change === undefined && level !== value)
+    change = `handled at level ${level} (${levelLabel(value, input.policy)}) of policy ${input.policy}`;
+  else if (change !== undefined && level !== value) change += `, handled at level ${level}`;
   const priority: Priority = requested === undefined ? { value, source } : { value, source, requested };
   return change === undefined ? { priority } : { priority, change };
 }

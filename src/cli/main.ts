@@ -1,0 +1,16 @@
+import { Command } from 'commander';
+import { registerQueue } from './queue-command.ts';
+import { registerStart } from './start-command.ts';
+
+const program = new Command('hfmail')
+  .description('Mail gateway for HF radio links: SMTP with MT-PRIORITY, DELIVERBY, DSN and ALTRECIP, and a durable queue')
+  .version('0.1.0');
+registerStart(program);
+registerQueue(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`hfmail: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,89 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { DEFAULT_BANDS, POLICY_LEVELS } from '../mail/index.ts';
+
+/** `host:port`, with IPv6 hosts in brackets. */
+const hostPort = z.string().regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:2525');
+
+const cidr = z.string().refine((s) => {
+  const [addr, bits, ...rest] = s.split('/');
+  const family = isIP(addr ?? '');
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}, 'expected an IP address or network such as 127.0.0.0/8 or ::1');
+
+const mtPriority = z.number().int().min(-9).max(9);
+
+/** `via` of a route: where mail for the domains goes (design.md section 7). */
+export const VIA = /^(?:maildir:.+|lmtp:\/\/[^/\s]+:\d{1,5}|smtp:\/\/[^/\s]+:\d{1,5}|mx|link:[A-Za-z0-9_-]+)$/;
+
+const band = z.object({ from: z.number().int().min(-99).max(99), to: z.number().int().min(-99).max(99), value: mtPriority });
+
+export const configSchema = z
+  .object({
+    station: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "-" and "_", at most 32').default('alpha'),
+    /** Name in the greeting, EHLO and Received lines; defaults to the station id. */
+    hostname: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'expected a host name').optional(),
+    listen: hostPort.default('127.0.0.1:2525'),
+    data: z.string().min(1).default('./hfmail-data'),
+    /** Networks that may relay and raise priority without AUTH. */
+    trusted: z.array(cidr).default(['127.0.0.0/8', '::1']),
+    /** Highest priority a trusted network may ask for. */
+    trustedMaxPriority: mtPriority.default(9),
+    users: z
+      .array(z.object({ name: z.string().min(1), password: z.string().min(1), maxPriority: mtPriority.default(9) }).strict())
+      .default([]),
+    tls: z.object({ key: z.string(), cert: z.string() }).strict().optional(),
+    priority: z
+      .object({
+        policy: z.enum(Object.keys(POLICY_LEVELS) as [keyof typeof POLICY_LEVELS]).default('MIXER'),
+        /** Advertise the draft keyword PRIORITY (-99..+99) beside MT-PRIORITY. */
+        draftKeyword: z.boolean().default(true),
+        bands: z.array(band).default([...DEFAULT_BANDS]),
+        /** Congestion mode: refuse priorities below this with 450 4.7.15 (RFC 6710 4.1). */
+        minAccepted: mtPriority.default(-9),
+        /** Largest message per policy level, in bytes (RFC 6710 section 5, 552 5.7.16). */
+        maxSize: z.record(z.string().regex(/^-?\d$/, 'a priority level from -9 to 9'), z.number().int().positive()).default({}),
+        /** Names for levels, for people (e.g. "dod.flash"); never on the wire. */
+        labels: z.record(z.string().regex(/^-?\d$/, 'a priority level from -9 to 9'), z.string()).default({}),
+      })
+      .strict()
+      .default({ policy: 'MIXER', draftKeyword: true, bands: [...DEFAULT_BANDS], minAccepted: -9, maxSize: {}, labels: {} }),
+    deliverBy: z.object({ min: z.number().int().min(0).max(999_999_999).default(60) }).strict().default({ min: 60 }),
+    limits: z
+      .object({
+        maxMessageSize: z.number().int().positive().default(10 * 1024 * 1024),
+        maxRecipients: z.number().int().min(1).default(100),
+        /** RFC 5321 6.3: a message with more Received lines than this is a loop (5.4.6). */
+        maxReceived: z.number().int().min(1).default(100),
+      })
+      .strict()
+      .default({ maxMessageSize: 10 * 1024 * 1024, maxRecipients: 100, maxReceived: 100 }),
+    routes: z
+      .array(
+        z
+          .object({
+            domains: z.array(z.string().min(1)).min(1),
+            via: z.string().regex(VIA, 'expected maildir:PATH, lmtp://HOST:PORT, smtp://HOST:PORT, mx or link:PEER'),
+          })
+          .strict(),
+      )
+      .default([{ domains: ['*'], via: 'link:bravo' }]),
+    links: z
+      .array(z.object({ peer: z.string(), port: z.string(), profile: z.string(), key: z.string().optional() }).strict())
+      .default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    // Every draft PRIORITY value must fall in exactly one band.
+    for (let v = -99; v <= 99; v++) {
+      const n = cfg.priority.bands.filter((b) => v >= b.from && v <= b.to).length;
+      if (n !== 1) {
+        ctx.addIssue({ code: 'custom', path: ['priority', 'bands'], message: `draft priority ${v} is in ${n} bands; the bands must cover -99..99 once` });
+        return;
+      }
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,89 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { systemClock, type Clock, type Random } from '../core/index.ts';
+import { MessageStore } from '../queue/index.ts';
+import { SmtpFrontEnd, type FrontEndPolicy } from '../smtp/index.ts';
+import type { Config } from './config.ts';
+import { routeResolver } from './routes.ts';
+import { trustedNetworks } from './trust.ts';
+
+export interface GatewayOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  /** Relative paths in the config are relative to this folder (the config file's). */
+  readonly baseDir?: string;
+}
+
+export const systemRandom: Random = { bytes: (n) => randomBytes(n) };
+
+/** The composition root of one station: the queue on disk and the SMTP front end in front of it. */
+export class Gateway {
+  readonly store: MessageStore;
+  readonly smtp: SmtpFrontEnd;
+  address?: { host: string; port: number };
+
+  constructor(private readonly opts: GatewayOptions) {
+    const { config, log } = opts;
+    const base = opts.baseDir ?? process.cwd();
+    this.store = MessageStore.open(path.resolve(base, config.data));
+    this.smtp = new SmtpFrontEnd({
+      policy: frontEndPolicy(config, base),
+      sink: this.store,
+      clock: opts.clock ?? systemClock,
+      random: opts.random ?? systemRandom,
+      log: log.child({ component: 'smtp' }),
+    });
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    const { host, port } = splitHostPort(this.opts.config.listen);
+    this.address = await this.smtp.listen(port, host);
+    this.opts.log.info({ station: this.opts.config.station, listen: `${this.address.host}:${this.address.port}` }, 'hfmail gateway listening');
+    return this.address;
+  }
+
+  async stop(): Promise<void> {
+    await this.smtp.close();
+    this.store.close();
+  }
+}
+
+export function splitHostPort(text: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
+  if (!m) throw new Error(`expected HOST:PORT, got "${text}"`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+function frontEndPolicy(config: Config, base: string): FrontEndPolicy {
+  const users = new Map(config.users.map((u) => [u.name, u]));
+  const trusted = trustedNetworks(config.trusted);
+  const tls = config.tls ? { key: readFileSync(path.resolve(base, config.tls.key)), cert: readFileSync(path.resolve(base, config.tls.cert)) } : undefined;
+  return {
+    hostname: config.hostname ?? config.station,
+    policy: config.priority.policy,
+    draftKeyword: config.priority.draftKeyword,
+    bands: config.priority.bands,
+    minAccepted: config.priority.minAccepted,
+    maxSizeByLevel: new Map(Object.entries(config.priority.maxSize).map(([level, size]) => [Number(level), size])),
+    deliverByMin: config.deliverBy.min,
+    maxMessageSize: config.limits.maxMessageSize,
+    maxRecipients: config.limits.maxRecipients,
+    maxReceived: config.limits.maxReceived,
+    trustedCeiling: config.trustedMaxPriority,
+    isTrusted: trusted,
+    authEnabled: users.size > 0,
+    authenticate(name, password) {
+      const user = users.get(name);
+      if (!user) return null;
+      const a = Buffer.from(password);
+      const b = Buffer.from(user.password);
+      return a.length === b.length && timingSafeEqual(a, b) ? user.maxPriority : null;
+    },
+    ...(tls ? { tls } : {}),
+    route: routeResolver(config.routes),
+  };
+}

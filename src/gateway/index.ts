@@ -1,0 +1,5 @@
+export { Gateway, splitHostPort, systemRandom, type GatewayOptions } from './gateway.ts';
+export { loadConfig, validateConfig, ConfigError, type Config } from './config.ts';
+export { createLogger } from './logger.ts';
+export { stationSettings, type StationSettings } from './station.ts';
+export { queueSnapshot, type QueueEntry } from './queue-view.ts';

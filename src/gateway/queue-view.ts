@@ -1,0 +1,103 @@
+import path from 'node:path';
+import type { Deadline, Notify, TypedAddress } from '../core/index.ts';
+import { levelLabel, remainingSeconds } from '../mail/index.ts';
+import { MessageStore } from '../queue/index.ts';
+import type { StationSettings } from './station.ts';
+
+/** One queued message as `hfmail queue` shows it (and prints as JSON). */
+export interface QueueEntry {
+  id: string;
+  priority: { value: number; source: string; requested?: number; level: string; label: string };
+  size: number;
+  sender: string;
+  envid?: string;
+  ret?: string;
+  body?: string;
+  smtputf8: boolean;
+  declaredSize?: number;
+  by: DeadlineView | null;
+  aby: DeadlineView | null;
+  receivedAt: string;
+  ageSeconds: number;
+  submitter: { clientAddress: string; helo: string; user?: string; trusted: boolean };
+  recipients: {
+    address: string;
+    notify: string | null;
+    orcpt?: string;
+    arcpt?: string;
+    route: string;
+    state: string;
+    status?: { status: string; text: string; at: string; remoteReply?: string };
+  }[];
+}
+
+interface DeadlineView {
+  deadline: string;
+  mode: string;
+  trace: boolean;
+  requestedSeconds: number;
+  remainingSeconds: number;
+}
+
+export function queueSnapshot(settings: StationSettings, now = Date.now()): QueueEntry[] {
+  const { config, baseDir } = settings;
+  const store = MessageStore.open(path.resolve(baseDir, config.data));
+  try {
+    const labels = config.priority.labels;
+    return store.list().map((m) => {
+      const level = levelLabel(m.priority.value, config.priority.policy);
+      const entry: QueueEntry = {
+        id: m.id,
+        priority: {
+          value: m.priority.value,
+          source: m.priority.source,
+          ...(m.priority.requested !== undefined ? { requested: m.priority.requested } : {}),
+          level,
+          label: labels[String(m.priority.value)] ?? level,
+        },
+        size: m.size,
+        sender: m.sender,
+        smtputf8: m.params.smtputf8,
+        by: deadlineView(m.params.by, now),
+        aby: deadlineView(m.params.aby, now),
+        receivedAt: new Date(m.receivedAt).toISOString(),
+        ageSeconds: Math.max(0, Math.floor((now - m.receivedAt) / 1000)),
+        submitter: {
+          clientAddress: m.submitter.clientAddress,
+          helo: m.submitter.helo,
+          ...(m.submitter.user ? { user: m.submitter.user } : {}),
+          trusted: m.submitter.trusted,
+        },
+        recipients: m.recipients.map((r) => ({
+          address: r.address,
+          notify: notifyText(r.notify),
+          ...(r.orcpt ? { orcpt: typed(r.orcpt) } : {}),
+          ...(r.arcpt ? { arcpt: typed(r.arcpt) } : {}),
+          route: r.route.kind === 'mx' ? 'mx' : `${r.route.kind}:${r.route.target}`,
+          state: r.state,
+          ...(r.status ? { status: { ...r.status, at: new Date(r.status.at).toISOString() } } : {}),
+        })),
+      };
+      if (m.params.envid !== undefined) entry.envid = m.params.envid;
+      if (m.params.ret) entry.ret = m.params.ret;
+      if (m.params.body) entry.body = m.params.body;
+      if (m.params.size !== undefined) entry.declaredSize = m.params.size;
+      return entry;
+    });
+  } finally {
+    store.close();
+  }
+}
+
+function deadlineView(d: Deadline | undefined, now: number): DeadlineView | null {
+  if (!d) return null;
+  return { deadline: new Date(d.at).toISOString(), mode: d.mode, trace: d.trace, requestedSeconds: d.requestedSeconds, remainingSeconds: remainingSeconds(d, now) };
+}
+
+function notifyText(n: Notify): string | null {
+  return n === null ? null : n === 'NEVER' ? 'NEVER' : n.join(',');
+}
+
+function typed(t: TypedAddress): string {
+  return `${t.type};${t.address}`;
+}

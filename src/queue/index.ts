@@ -1,0 +1,3 @@
+export { MessageStore, QUEUE_DB_FILE, type QueueSummary, type QueueSummaryRecipient } from './message-store.ts';
+export { QueueError, isQueueError, type QueueErrorCode } from './queue-error.ts';
+export { SCHEMA_VERSION } from './schema.ts';

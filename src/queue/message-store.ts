@@ -1,0 +1,176 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { QueuedMessage, Recipient } from '../core/index.ts';
+import { QueueError } from './queue-error.ts';
+import { migrate } from './schema.ts';
+import {
+  decodeMessageColumns,
+  decodeRecipient,
+  encodeMessage,
+  encodeRecipient,
+  type MessageColumns,
+  type MessageRow,
+  type RecipientRow,
+} from './row-codec.ts';
+import { validateMessage } from './validate-message.ts';
+
+/** A recipient as list() reports it: the same shape as the core Recipient. */
+export type QueueSummaryRecipient = Recipient;
+
+/** A queued message without its content, for listing and scheduling; `size` is the content's byte count. */
+export interface QueueSummary extends Omit<QueuedMessage, 'content' | 'recipients'> {
+  readonly size: number;
+  readonly recipients: readonly QueueSummaryRecipient[];
+}
+
+export const QUEUE_DB_FILE = 'queue.db';
+
+/** How long a connection waits for another process's lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+const MESSAGE_COLUMNS = `id, received_at, sender, priority, priority_source, priority_requested,
+  by_at, by_mode, by_trace, by_seconds, aby_at, aby_mode, aby_trace, aby_seconds, params, submitter, size`;
+
+const RECIPIENT_COLUMNS = `message_id, idx, address, notify, orcpt_type, orcpt_addr, arcpt_type, arcpt_addr,
+  route_kind, route_target, state, status`;
+
+/** "Not fully done": some recipient still waits for delivery. Every other state is final. */
+const HAS_QUEUED_RECIPIENT = `EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state = 'queued')`;
+
+function namedParams(columns: string): string {
+  return columns
+    .split(',')
+    .map((c) => `@${c.trim()}`)
+    .join(', ');
+}
+
+/**
+ * The durable message queue: one SQLite file in WAL mode. insert() returns only once the message is on
+ * disk, so the SMTP layer may answer 250 after it. Other processes (the CLI) may open the same directory
+ * while the gateway runs; WAL lets them read without blocking the writer.
+ */
+export class MessageStore {
+  private readonly db: Database.Database;
+  private readonly insertMessageStmt: Database.Statement<[MessageRow]>;
+  private readonly insertRecipientStmt: Database.Statement<[RecipientRow]>;
+  private readonly selectMessageStmt: Database.Statement<[string], MessageRow>;
+  private readonly selectRecipientsStmt: Database.Statement<[string], RecipientRow>;
+  private readonly listMessagesStmt: Database.Statement<[], MessageColumns>;
+  private readonly listRecipientsStmt: Database.Statement<[], RecipientRow>;
+  private readonly countStmt: Database.Statement<[], { n: number }>;
+  private readonly insertTx: (message: MessageRow, recipients: readonly RecipientRow[]) => void;
+  private readonly getTx: (id: string) => QueuedMessage | undefined;
+  private readonly listTx: () => QueueSummary[];
+
+  static open(dataDir: string): MessageStore {
+    mkdirSync(dataDir, { recursive: true });
+    const db = new Database(join(dataDir, QUEUE_DB_FILE), { timeout: BUSY_TIMEOUT_MS });
+    try {
+      return new MessageStore(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    // WAL: readers in other processes never block the writer. The mode is stored in the file.
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new Error(`queue database refused WAL mode (journal_mode is ${String(mode)})`);
+    // FULL makes every commit fsync the WAL: the promise behind answering 250. Per connection.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+
+    this.insertMessageStmt = db.prepare<[MessageRow]>(
+      `INSERT INTO messages (${MESSAGE_COLUMNS}, content) VALUES (${namedParams(MESSAGE_COLUMNS)}, @content)`,
+    );
+    this.insertRecipientStmt = db.prepare<[RecipientRow]>(
+      `INSERT INTO recipients (${RECIPIENT_COLUMNS}) VALUES (${namedParams(RECIPIENT_COLUMNS)})`,
+    );
+    this.selectMessageStmt = db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS}, content FROM messages WHERE id = ?`);
+    this.selectRecipientsStmt = db.prepare<[string], RecipientRow>(
+      `SELECT ${RECIPIENT_COLUMNS} FROM recipients WHERE message_id = ? ORDER BY idx`,
+    );
+    // The ORDER BY matches the messages_list_order index term for term, so SQLite walks it without sorting.
+    this.listMessagesStmt = db.prepare<[], MessageColumns>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${HAS_QUEUED_RECIPIENT}
+       ORDER BY priority DESC, deadline_at IS NULL, deadline_at, size, received_at, id`,
+    );
+    this.listRecipientsStmt = db.prepare<[], RecipientRow>(
+      `SELECT ${RECIPIENT_COLUMNS} FROM recipients
+       WHERE message_id IN (SELECT message_id FROM recipients WHERE state = 'queued')
+       ORDER BY message_id, idx`,
+    );
+    this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM messages');
+
+    this.insertTx = db.transaction((message: MessageRow, recipients: readonly RecipientRow[]) => {
+      this.insertMessageStmt.run(message);
+      for (const r of recipients) this.insertRecipientStmt.run(r);
+    });
+    // Message and recipients are read in one transaction, so they come from one snapshot.
+    this.getTx = db.transaction((id: string) => {
+      const row = this.selectMessageStmt.get(id);
+      if (row === undefined) return undefined;
+      const recipients = this.selectRecipientsStmt.all(id).map(decodeRecipient);
+      return { ...decodeMessageColumns(row), recipients, content: row.content };
+    });
+    // Likewise one read transaction, so messages and recipients come from the same snapshot even while the gateway
+    // commits between the two queries.
+    this.listTx = db.transaction(() => {
+      const byMessage = new Map<string, Recipient[]>();
+      for (const row of this.listRecipientsStmt.iterate()) {
+        let list = byMessage.get(row.message_id);
+        if (list === undefined) byMessage.set(row.message_id, (list = []));
+        list.push(decodeRecipient(row));
+      }
+      return this.listMessagesStmt.all().map((row) => ({
+        ...decodeMessageColumns(row),
+        size: row.size,
+        recipients: byMessage.get(row.id) ?? [],
+      }));
+    });
+  }
+
+  /**
+   * Stores a message and all its recipients in one transaction. When this returns the commit has been
+   * fsync'd; when it throws nothing of the message is stored.
+   */
+  insert(msg: QueuedMessage): void {
+    validateMessage(msg);
+    const row = encodeMessage(msg);
+    const recipients = msg.recipients.map((r, i) => encodeRecipient(msg.id, i, r));
+    try {
+      this.insertTx(row, recipients);
+    } catch (err) {
+      if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new QueueError('duplicate-id', `message ${msg.id} is already queued`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** The message as inserted; content is a Buffer holding the stored bytes. */
+  get(id: string): QueuedMessage | undefined {
+    return this.getTx(id);
+  }
+
+  /**
+   * Every message with a recipient still queued, in the order they should go out: highest priority, then
+   * earliest deadline (BY or ABY, whichever is sooner; none comes last), then smallest, then oldest, then id.
+   */
+  list(): QueueSummary[] {
+    return this.listTx();
+  }
+
+  /** How many messages the store holds, finished ones included (list() shows only unfinished ones). */
+  count(): number {
+    return this.countStmt.get()!.n;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

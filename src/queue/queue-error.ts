@@ -1,0 +1,24 @@
+/**
+ * Why the queue refused an operation. Callers branch on `code` (the SMTP layer answers 4xx/5xx from it),
+ * never on the message text.
+ */
+export type QueueErrorCode =
+  | 'duplicate-id' // a message with this id is already stored
+  | 'invalid-message' // the message would not survive a round trip or breaks an invariant (no recipients, ...)
+  | 'unsupported-schema'; // the database was migrated by a newer version of hfmail
+
+export class QueueError extends Error {
+  override readonly name = 'QueueError';
+
+  constructor(
+    readonly code: QueueErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export function isQueueError(value: unknown): value is QueueError {
+  return value instanceof QueueError;
+}

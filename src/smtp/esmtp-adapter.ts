@@ -1,0 +1,79 @@
+/**
+ * The one place where hfmail extends smtp-server, whose EHLO keyword list and enhanced status codes are fixed
+ * in code. Three small wraps of SMTPConnection methods, active only for servers registered here:
+ *  - EHLO: append our keywords (DELIVERBY, MT-PRIORITY, PRIORITY, ALTRECIP) to the 250 reply;
+ *  - MAIL/RCPT: run our own parameter grammar on the raw line before smtp-server parses it (it decodes
+ *    xtext leniently and does not know our parameters), and refuse with our reply;
+ *  - send: a reply text that already starts with an enhanced code is sent as is, instead of getting a second,
+ *    derived one; a successful MAIL gets the text the hooks chose (RFC 6710's 2.3.6 when priority changed).
+ * Both smtp-server and its connection module are imported as ESM, so the class patched here is the one the
+ * server instantiates.
+ */
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { SMTPServer, SMTPServerSession } from 'smtp-server';
+import type { SmtpReply } from './replies.ts';
+
+export interface EsmtpHooks {
+  ehloKeywords(session: SMTPServerSession): string[];
+  /** Called with the raw command line before smtp-server's own handling; a reply refuses the command. */
+  preflight(verb: 'MAIL' | 'RCPT', line: string, session: SMTPServerSession): SmtpReply | null;
+  /** Text (starting with an enhanced code) of the 250 that accepts MAIL FROM. */
+  mailAccepted(session: SMTPServerSession): string;
+}
+
+const registry = new WeakMap<object, EsmtpHooks>();
+
+type Conn = SMTPConnection & { _server: object; session: SMTPServerSession };
+type Handler = (this: Conn, command: Buffer, callback: () => void) => void;
+
+const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
+let installed = false;
+
+export function extendServer(server: SMTPServer, hooks: EsmtpHooks): void {
+  install();
+  registry.set(server, hooks);
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  const proto = SMTPConnection.prototype as unknown as Record<string, unknown>;
+
+  const ehlo = proto.handler_EHLO as Handler;
+  proto.handler_EHLO = function (this: Conn, command: Buffer, callback: () => void) {
+    const hooks = registry.get(this._server);
+    if (!hooks) return ehlo.call(this, command, callback);
+    const send = this.send;
+    this.send = (code, data, context) => {
+      this.send = send;
+      const lines = code === 250 && Array.isArray(data) ? [...data, ...hooks.ehloKeywords(this.session)] : data;
+      send.call(this, code, lines, context);
+    };
+    try {
+      ehlo.call(this, command, callback);
+    } finally {
+      this.send = send;
+    }
+  };
+
+  for (const verb of ['MAIL', 'RCPT'] as const) {
+    const original = proto[`handler_${verb}`] as Handler;
+    proto[`handler_${verb}`] = function (this: Conn, command: Buffer, callback: () => void) {
+      const hooks = registry.get(this._server);
+      const refused = hooks?.preflight(verb, command.toString('utf8'), this.session);
+      if (refused) {
+        this.send(refused.code, `${refused.enhanced} ${refused.text}`);
+        return callback();
+      }
+      return original.call(this, command, callback);
+    };
+  }
+
+  const send = proto.send as SMTPConnection['send'];
+  proto.send = function (this: Conn, code: number, data?: string | string[] | null, context?: string | false) {
+    const hooks = registry.get(this._server);
+    if (hooks && context === 'MAIL_FROM_OK') return send.call(this, code, hooks.mailAccepted(this.session), false);
+    if (hooks && typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send.call(this, code, data, false);
+    return send.call(this, code, data, context);
+  };
+}

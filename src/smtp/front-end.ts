@@ -1,0 +1,295 @@
+import { SMTPServer, type SMTPServerAuthentication, type SMTPServerSession } from 'smtp-server';
+import type { Logger } from 'pino';
+import {
+  newMessageId,
+  type Clock,
+  type QueuedMessage,
+  type Random,
+  type Recipient,
+  type Route,
+} from '../core/index.ts';
+import {
+  countReceived,
+  determinePriority,
+  extensionKeywords,
+  headerFields,
+  internalLevel,
+  isParamError,
+  levelLabel,
+  mtPriorityHeaderValues,
+  parseMailCommand,
+  parseRcptCommand,
+  receivedField,
+  withProtocol,
+  domainOf,
+  type AdvertisedExtensions,
+  type PolicyName,
+  type PriorityBand,
+} from '../mail/index.ts';
+import { extendServer } from './esmtp-adapter.ts';
+import { readMessage } from './data-reader.ts';
+import { paramRefusal, refusal, SmtpRefusal, success, type SmtpReply } from './replies.ts';
+import type { SessionState, Transaction } from './transaction.ts';
+import { smtpServerLogger } from './server-logger.ts';
+
+/** Where accepted mail goes: the queue implements it; `insert` returns once the message is durable. */
+export interface MessageSink {
+  insert(message: QueuedMessage): void;
+}
+
+export interface FrontEndPolicy {
+  readonly hostname: string;
+  readonly policy: PolicyName;
+  readonly draftKeyword: boolean;
+  readonly bands: readonly PriorityBand[];
+  readonly minAccepted: number;
+  /** Largest message per policy level (RFC 6710 section 5). */
+  readonly maxSizeByLevel: ReadonlyMap<number, number>;
+  readonly deliverByMin: number;
+  readonly maxMessageSize: number;
+  readonly maxRecipients: number;
+  readonly maxReceived: number;
+  readonly trustedCeiling: number;
+  isTrusted(address: string): boolean;
+  /** The user's priority ceiling when the credentials are right, else null. */
+  authenticate(user: string, password: string): number | null;
+  readonly authEnabled: boolean;
+  readonly tls?: { key: Buffer; cert: Buffer };
+  /** The configured route for a recipient, or null when none matches. */
+  route(address: string): Route | null;
+}
+
+export interface FrontEndDeps {
+  readonly policy: FrontEndPolicy;
+  readonly sink: MessageSink;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly log: Logger;
+}
+
+type Session = SMTPServerSession & SessionState;
+
+/** Inbound SMTP: parses and polices the extensions, then hands complete messages to the sink. */
+export class SmtpFrontEnd {
+  readonly server: SMTPServer;
+  private readonly ext: AdvertisedExtensions;
+
+  constructor(private readonly deps: FrontEndDeps) {
+    const p = deps.policy;
+    this.ext = {
+      size: p.maxMessageSize,
+      eightBitMime: true,
+      smtpUtf8: true,
+      dsn: true,
+      deliverByMin: p.deliverByMin,
+      mtPriority: p.policy,
+      draftPriority: p.draftKeyword,
+      altRecip: true, // decisions.md: only with DSN and DELIVERBY, which are always on
+      auth: p.authEnabled,
+    };
+    this.server = new SMTPServer({
+      name: p.hostname,
+      banner: 'hfmail ESMTP',
+      size: p.maxMessageSize,
+      rejectOversized: true,
+      maxRecipients: p.maxRecipients,
+      hideDSN: false,
+      hideENHANCEDSTATUSCODES: false,
+      hidePIPELINING: false,
+      disableReverseLookup: true,
+      authOptional: true,
+      disabledCommands: p.authEnabled ? [] : ['AUTH'],
+      allowInsecureAuth: !p.tls,
+      hideSTARTTLS: !p.tls,
+      ...(p.tls ? { key: p.tls.key, cert: p.tls.cert } : {}),
+      logger: smtpServerLogger(deps.log.child({ component: 'smtp-server' })),
+      onAuth: (auth, session, cb) => this.onAuth(auth, session as Session, cb),
+      onMailFrom: (_address, session, cb) => cb(this.checkMail(session as Session)),
+      onRcptTo: (_address, session, cb) => cb(this.checkRcpt(session as Session)),
+      onData: (stream, session, cb) => {
+        this.onData(stream, session as Session).then(
+          (text) => cb(null, text),
+          (err: Error) => cb(err),
+        );
+      },
+    });
+    extendServer(this.server, {
+      ehloKeywords: () => extensionKeywords(this.ext),
+      preflight: (verb, line, session) => (verb === 'MAIL' ? this.preflightMail(line, session as Session) : this.preflightRcpt(line, session as Session)),
+      mailAccepted: (session) => {
+        const tx = (session as Session).hfTransaction;
+        if (tx?.priorityChange) return success('2.3.6', `${tx.priority.value} ${tx.priorityChange}`);
+        return success('2.1.0', `<${tx?.mail.sender ?? ''}> sender ok`);
+      },
+    });
+    this.server.on('error', (err) => deps.log.warn({ err }, 'smtp server error'));
+  }
+
+  listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.server.address();
+        resolve(typeof addr === 'object' && addr ? { host: addr.address, port: addr.port } : { host, port });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private ceiling(session: Session): number {
+    if (session.hfUserCeiling !== undefined) return session.hfUserCeiling;
+    return this.deps.policy.isTrusted(session.remoteAddress) ? this.deps.policy.trustedCeiling : 0;
+  }
+
+  private onAuth(auth: SMTPServerAuthentication, session: Session, cb: (err: Error | null | undefined, res?: { user: string }) => void): void {
+    const ceiling = auth.username && auth.password !== undefined ? this.deps.policy.authenticate(auth.username, auth.password ?? '') : null;
+    if (ceiling === null) {
+      cb(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
+      return;
+    }
+    session.hfUserCeiling = ceiling;
+    cb(null, { user: auth.username! });
+  }
+
+  /** MAIL FROM grammar, then RFC 6710 priority determination, congestion mode and per-priority size. */
+  private preflightMail(line: string, session: Session): SmtpReply | null {
+    const receivedAt = this.deps.clock.now();
+    const mail = parseMailCommand(line, this.ext, receivedAt);
+    if (isParamError(mail)) return paramRefusal(mail, 'MAIL');
+    const p = this.deps.policy;
+    const decision = determinePriority({
+      ...(mail.priorityRequest ? { request: mail.priorityRequest } : {}),
+      ceiling: this.ceiling(session),
+      trustHeader: false, // no header yet; DATA looks at it when no parameter was given
+      bands: p.bands,
+      policy: p.policy,
+    });
+    const problem = this.checkPriority(decision.priority.value, mail.params.size);
+    if (problem) return problem;
+    if (mail.params.size !== undefined && mail.params.size > p.maxMessageSize)
+      return refusal('too-big', `Message size exceeds fixed limit of ${p.maxMessageSize} bytes`);
+    const tx: Transaction = { receivedAt, mail, priority: decision.priority, recipients: new Map() };
+    if (decision.change) tx.priorityChange = decision.change;
+    session.hfTransaction = tx;
+    return null;
+  }
+
+  /** RFC 6710 4.1 congestion mode (450 4.7.15) and RFC 6710 section 5 size per priority (552 5.7.16). */
+  private checkPriority(value: number, size: number | undefined): SmtpReply | null {
+    const p = this.deps.policy;
+    if (value < p.minAccepted) return refusal('priority-too-low', `Priority level is too low: ${value}; accepting ${p.minAccepted} and above`);
+    const cap = p.maxSizeByLevel.get(internalLevel(value, p.policy));
+    if (cap !== undefined && size !== undefined && size > cap)
+      return refusal('too-big-for-priority', `Message is too big for the specified priority (${levelLabel(value, p.policy)}: at most ${cap} bytes)`);
+    return null;
+  }
+
+  private checkMail(session: Session): SmtpRefusal | null {
+    // The preflight already parsed and policed the line; smtp-server's own checks passed too.
+    return session.hfTransaction ? null : new SmtpRefusal(refusal('command-syntax', 'MAIL FROM was not understood'));
+  }
+
+  private preflightRcpt(line: string, session: Session): SmtpReply | null {
+    const tx = session.hfTransaction;
+    if (!tx || !session.envelope.mailFrom) return null; // smtp-server answers 503 need MAIL
+    const rcpt = parseRcptCommand(line, this.ext, tx.mail.params.smtputf8);
+    if (isParamError(rcpt)) return paramRefusal(rcpt, 'RCPT');
+    const route = this.deps.policy.route(rcpt.recipient);
+    const local = route && (route.kind === 'maildir' || route.kind === 'lmtp');
+    if (!route || (!local && !this.mayRelay(session)))
+      return refusal('relay-denied', `Relay access denied for <${rcpt.recipient}>: ${route ? 'not a local domain' : `no route for ${domainOf(rcpt.recipient)}`}`);
+    tx.pendingRcpt = rcpt;
+    return null;
+  }
+
+  private mayRelay(session: Session): boolean {
+    return session.hfUserCeiling !== undefined || this.deps.policy.isTrusted(session.remoteAddress);
+  }
+
+  private checkRcpt(session: Session): SmtpRefusal | null {
+    const tx = session.hfTransaction;
+    const rcpt = tx?.pendingRcpt;
+    if (!tx || !rcpt) return new SmtpRefusal(refusal('command-syntax', 'RCPT TO was not understood'));
+    tx.pendingRcpt = undefined;
+    tx.recipients.set(rcpt.recipient.toLowerCase(), { rcpt, route: this.deps.policy.route(rcpt.recipient)! });
+    return null;
+  }
+
+  /** Reads the message, checks it, prepends our Received line and stores it; resolves to the 250 text. */
+  private async onData(stream: import('node:stream').Readable, session: Session): Promise<string> {
+    const tx = session.hfTransaction;
+    if (!tx) throw new SmtpRefusal(refusal('command-syntax', 'No transaction'));
+    const p = this.deps.policy;
+    const read = await readMessage(stream, p.maxMessageSize);
+    if (read.size > p.maxMessageSize) throw new SmtpRefusal(refusal('too-big', `Message exceeds fixed limit of ${p.maxMessageSize} bytes`));
+    if (read.bareLineEnding) throw new SmtpRefusal(refusal('bare-line-ending', 'Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 2.3.8)'));
+    if (read.eightBit && !tx.mail.params.body && !tx.mail.params.smtputf8)
+      throw new SmtpRefusal(refusal('non-ascii-content', '8-bit data requires BODY=8BITMIME or SMTPUTF8'));
+
+    const fields = headerFields(read.content);
+    const received = countReceived(fields);
+    if (received >= p.maxReceived) throw new SmtpRefusal(refusal('loop', `Routing loop detected: ${received} Received header fields`));
+
+    let priority = tx.priority;
+    let change = undefined as string | undefined;
+    if (priority.source === 'policy' && !tx.mail.priorityRequest) {
+      // RFC 6758 3.1 step 4a: a single valid MT-Priority: header, honoured only from trusted sources.
+      const decision = determinePriority({ headerValues: mtPriorityHeaderValues(fields), ceiling: this.ceiling(session), trustHeader: this.mayRelay(session), bands: p.bands, policy: p.policy });
+      priority = decision.priority;
+      change = decision.change;
+    }
+    const problem = this.checkPriority(priority.value, read.size);
+    if (problem) throw new SmtpRefusal(problem);
+
+    const id = newMessageId(this.deps.clock, this.deps.random);
+    const recipients = [...tx.recipients.values()];
+    const trace = receivedField({
+      helo: session.hostNameAppearsAs || 'unknown',
+      clientAddress: session.remoteAddress,
+      by: p.hostname,
+      protocol: withProtocol({ esmtp: session.openingCommand !== 'HELO', tls: !!session.secure, auth: session.hfUserCeiling !== undefined, utf8: tx.mail.params.smtputf8 }),
+      id,
+      recipients: recipients.map((r) => r.rcpt.recipient),
+      priority: priority.value,
+      date: new Date(this.deps.clock.now()),
+    });
+    const message: QueuedMessage = {
+      id,
+      receivedAt: tx.receivedAt,
+      sender: tx.mail.sender,
+      params: tx.mail.params,
+      priority,
+      recipients: recipients.map(({ rcpt, route }): Recipient => ({
+        address: rcpt.recipient,
+        notify: rcpt.notify,
+        ...(rcpt.orcpt ? { orcpt: rcpt.orcpt } : {}),
+        ...(rcpt.arcpt ? { arcpt: rcpt.arcpt } : {}),
+        route,
+        state: 'queued',
+      })),
+      submitter: {
+        clientAddress: session.remoteAddress,
+        clientHostname: session.clientHostname,
+        helo: session.hostNameAppearsAs,
+        ...(typeof session.user === 'string' && session.user ? { user: session.user } : {}),
+        trusted: this.mayRelay(session),
+      },
+      content: Buffer.concat([Buffer.from(trace, 'latin1'), read.content]),
+    };
+    const log = this.deps.log.child({ msgId: id, priority: priority.value, client: session.remoteAddress });
+    try {
+      this.deps.sink.insert(message); // synchronous and fsync'd: the 250 below means the message is on disk
+    } catch (err) {
+      log.error({ err }, 'could not store message');
+      throw new SmtpRefusal(refusal('storage-failed', 'Could not store the message; try again later'));
+    }
+    log.info({ from: message.sender, rcpts: message.recipients.length, size: message.content.length, source: priority.source }, 'message accepted');
+    session.hfTransaction = undefined;
+    if (change) return success('2.3.6', `${priority.value} ${change}; queued as ${id}`);
+    return success('2.6.0', `Message accepted, queued as ${id}`);
+  }
+}

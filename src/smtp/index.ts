@@ -1,0 +1,2 @@
+export { SmtpFrontEnd, type FrontEndDeps, type FrontEndPolicy, type MessageSink } from './front-end.ts';
+export * from './replies.ts';

@@ -1,0 +1,23 @@
+import type { Priority } from '../core/index.ts';
+import type { MailCommand, RcptCommand } from '../mail/index.ts';
+import type { Route } from '../core/index.ts';
+
+/** What hfmail knows about the current mail transaction, beside smtp-server's own envelope. */
+export interface Transaction {
+  readonly receivedAt: number;
+  readonly mail: MailCommand;
+  /** Priority as determined at MAIL FROM; a header may still set it at DATA when no parameter was given. */
+  priority: Priority;
+  /** Why the priority differs from the request, reported with 2.3.6. */
+  priorityChange?: string;
+  pendingRcpt?: RcptCommand;
+  /** Accepted recipients by lower-cased address: a repeated RCPT replaces the earlier one, as in smtp-server. */
+  readonly recipients: Map<string, { rcpt: RcptCommand; route: Route }>;
+}
+
+/** Fields hfmail keeps on smtp-server's session object (it is reused for the whole connection). */
+export interface SessionState {
+  hfTransaction?: Transaction;
+  /** Set once the client authenticated: the most it may raise priority to. */
+  hfUserCeiling?: number;
+}
