@@ -15,6 +15,11 @@ export function isAscii(text: string): boolean {
   return /^[\x00-\x7f]*$/.test(text);
 }
 
+/** RFC 3461 4.2 and 4.4: ORCPT and ENVID values decode to printable US-ASCII. */
+export function isPrintableAscii(text: string): boolean {
+  return /^[\x20-\x7e]*$/.test(text);
+}
+
 /** True when `text` is `local-part@domain` as RFC 5321 allows it in a path. */
 export function isMailbox(text: string): boolean {
   if (Buffer.byteLength(text) > MAX_PATH) return false;

@@ -15,7 +15,7 @@ export interface AddressCommand {
 // RFC 5321 4.1.2: esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"); esmtp-value = 1*(%d33-60 / %d62-126)
 // (plus UTF-8 under SMTPUTF8, RFC 6531 3.3).
 const KEYWORD = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
-const VALUE = /^[\x21-\x3c\x3e-\x7e\u0080-\uffff]+$/;
+const VALUE = /^[\x21-\x3c\x3e-\x7e\u0080-\uffff]*$/; // empty values are judged by each parameter's own grammar
 
 /**
  * Splits `MAIL FROM:<path> params` or `RCPT TO:<path> params` without judging the parameters. Duplicates are

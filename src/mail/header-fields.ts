@@ -34,5 +34,24 @@ export function countReceived(fields: readonly [string, string][]): number {
 export function mtPriorityHeaderValues(fields: readonly [string, string][]): (number | null)[] {
   return fields
     .filter(([name]) => name.toLowerCase() === 'mt-priority')
-    .map(([, value]) => parseMtPriority(value.replace(/\([^()]*\)/g, ' ').trim()));
+    .map(([, value]) => {
+      const bare = stripComments(value);
+      return bare === null ? null : parseMtPriority(bare.trim());
+    });
+}
+
+/** Removes RFC 5322 3.2.2 comments, which nest and may hold quoted pairs; null when unbalanced. */
+export function stripComments(value: string): string | null {
+  let out = '';
+  let depth = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\' && depth > 0) i++;
+    else if (c === '(') depth++;
+    else if (c === ')') {
+      if (--depth < 0) return null;
+      out += ' ';
+    } else if (depth === 0) out += c;
+  }
+  return depth === 0 ? out : null;
 }

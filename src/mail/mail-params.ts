@@ -1,5 +1,5 @@
 import type { BodyType, MailParams } from '../core/index.ts';
-import { isAscii } from './address.ts';
+import { isPrintableAscii } from './address.ts';
 import { anchorDeadline, parseDeadlineSpec } from './deliver-by.ts';
 import type { RawParam } from './command-line.ts';
 import type { AdvertisedExtensions } from './extensions.ts';
@@ -56,7 +56,7 @@ export function parseMailParams(raw: readonly RawParam[], ext: AdvertisedExtensi
       case 'ENVID': {
         problem = need(ext.dsn) ?? needValue();
         const envid = problem ? null : decodeXtext(value!);
-        if (!problem && (envid === null || !isAscii(envid) || envid.length > MAX_ENVID))
+        if (!problem && (envid === null || !isPrintableAscii(envid) || envid.length > MAX_ENVID))
           problem = paramError('param-syntax', `ENVID must be xtext of at most ${MAX_ENVID} characters`, keyword);
         if (!problem) params.envid = envid!;
         break;

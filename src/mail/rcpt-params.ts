@@ -1,5 +1,5 @@
 import type { Notify, NotifyCondition, TypedAddress } from '../core/index.ts';
-import { isAscii, isMailbox } from './address.ts';
+import { isAscii, isMailbox, isPrintableAscii } from './address.ts';
 import type { RawParam } from './command-line.ts';
 import type { AdvertisedExtensions } from './extensions.ts';
 import { paramError, type ParamError } from './param-error.ts';
@@ -51,7 +51,7 @@ export function parseRcptParams(raw: readonly RawParam[], ext: AdvertisedExtensi
       case 'ORCPT': {
         if (!ext.dsn) return paramError('param-unknown', 'Unsupported RCPT parameter ORCPT', keyword);
         const o = value === null || value.length + 6 > MAX_ORCPT ? null : parseTypedAddress(value);
-        if (o === null || (!smtputf8 && !isAscii(o.address))) return paramError('param-syntax', 'ORCPT must be addr-type;xtext', keyword);
+        if (o === null || (o.type.toLowerCase() === 'utf-8' ? !smtputf8 && !isAscii(o.address) : !isPrintableAscii(o.address))) return paramError('param-syntax', 'ORCPT must be addr-type;xtext', keyword);
         orcpt = o;
         break;
       }

@@ -22,8 +22,11 @@ export function withProtocol(opts: { esmtp: boolean; tls: boolean; auth: boolean
 /** The Received: field with CRLF, folded before each clause so no line passes 78 characters. */
 export function receivedField(info: ReceivedInfo): string {
   const literal = info.clientAddress.includes(':') ? `IPv6:${info.clientAddress}` : info.clientAddress;
-  const from = `from ${info.helo} (${info.clientHostname ? info.clientHostname + ' ' : ''}[${literal}])`;
-  const clauses = [from, `by ${info.by}`, `with ${info.protocol}`, `id ${info.id}`];
+  // Folding is allowed between any two of these tokens (RFC 5321 4.4 allows FWS in the TCP-info comment).
+  const clauses = [`from ${info.helo}`];
+  if (info.clientHostname) clauses.push(`(${info.clientHostname}`, `[${literal}])`);
+  else clauses.push(`([${literal}])`);
+  clauses.push(`by ${info.by}`, `with ${info.protocol}`, `id ${info.id}`);
   if (info.recipients.length === 1) clauses.push(`for <${info.recipients[0]}>`);
   clauses.push(`PRIORITY ${info.priority};`);
   let out = 'Received:';

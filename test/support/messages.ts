@@ -43,7 +43,7 @@ export function deterministicContent(index: number): Uint8Array {
 
 /** A message fully determined by its index (id, recipients, content), for crash-safety checks. */
 export function deterministicMessage(index: number): QueuedMessage {
-  const recipientCount = 1 + (index % 4);
+  const recipientCount = 1 + (index % 8);
   return buildMessage({
     id: `crash-${String(index).padStart(6, '0')}`,
     receivedAt: 1_700_000_000_000 + index,
