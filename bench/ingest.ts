@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { RawSmtp } from '../test/support/smtp-client.ts';
-import { describeExit, freePort, GatewayProcess, HFMAIL_BIN, REPO } from './gateway-process.ts';
+import { describeExit, freePort, GatewayProcess, HFMAIL_BIN, REPO } from '../test/support/gateway-process.ts';
 import { benchMessage, type BenchMessage } from './message-gen.ts';
 
 const execFileAsync = promisify(execFile);

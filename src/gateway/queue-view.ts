@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Deadline, Notify, TypedAddress } from '../core/index.ts';
 import { levelLabel, remainingSeconds } from '../mail/index.ts';
-import { MessageStore } from '../queue/index.ts';
+import { MessageStore, QUEUE_DB_FILE } from '../queue/index.ts';
 import type { StationSettings } from './station.ts';
 
 /** One queued message as `hfmail queue` shows it (and prints as JSON). */
@@ -41,7 +42,10 @@ interface DeadlineView {
 
 export function queueSnapshot(settings: StationSettings, now = Date.now()): QueueEntry[] {
   const { config, baseDir } = settings;
-  const store = MessageStore.open(path.resolve(baseDir, config.data));
+  const dataDir = path.resolve(baseDir, config.data);
+  // Listing must not create a queue: a mistyped folder is an error, not an empty queue.
+  if (!existsSync(path.join(dataDir, QUEUE_DB_FILE))) throw new Error(`no queue in ${dataDir} (has a gateway run with this data folder?)`);
+  const store = MessageStore.open(dataDir);
   try {
     const labels = config.priority.labels;
     return store.list().map((m) => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const HFMAIL_BIN = path.join(REPO, 'bin', 'hfmail.js');
 
 /** A port that was free a moment ago on 127.0.0.1 (the usual small race is acceptable for a benchmark). */
@@ -35,7 +35,7 @@ export class GatewayProcess {
     readonly port: number,
     private readonly keepLines = 200,
   ) {
-    this.dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-bench-'));
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-proc-'));
     this.dataDir = path.join(this.dir, 'data');
   }
 
@@ -47,7 +47,10 @@ export class GatewayProcess {
     return this.child !== null && this.exit === null;
   }
 
+  /** Starts the gateway; after it has exited, starts it again on the same data folder. */
   start(env: Record<string, string> = {}): void {
+    this.exit = null;
+    this.stopping = false;
     const child = spawn(process.execPath, [HFMAIL_BIN, 'start', '--listen', `127.0.0.1:${this.port}`, '--data', this.dataDir], {
       cwd: this.dir,
       env: { ...process.env, HFMAIL_LOG_LEVEL: 'warn', ...env },
@@ -109,6 +112,13 @@ export class GatewayProcess {
     }
     // Graceful: it left on SIGTERM within the grace period, with status 0 (hfmail exits 1 if stopping failed).
     return { graceful: inTime && this.exit!.code === 0, exit: describeExit(this.exit!), alreadyExited: false };
+  }
+
+  /** SIGKILL, as a power cut would: no handler runs. Resolves once the process is gone. */
+  async kill(): Promise<void> {
+    if (!this.child || this.exit) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
   }
 
   /** Last resort from a synchronous 'exit' handler: no waiting. */
