@@ -30,7 +30,11 @@ describe('EHLO and parameters', () => {
   const cases: [string, string][] = [
     ['MAIL FROM:<a@example.com> MT-PRIORITY=+3', '501 5.5.2'],
     ['MAIL FROM:<a@example.com> MT-PRIORITY=10', '501 5.5.2'],
-    ['MAIL FROM:<a@example.com> MT-PRIORITY=3 MT-PRIORITY=3', '501 5.5.4'],
+    ['MAIL FROM:<a@example.com> MT-PRIORITY=3 MT-PRIORITY=3', '501 5.5.2'],
+    ['MAIL FROM:<a@example.com> ENVID=a ENVID=b', '501 5.5.4'],
+    ['MAIL FROM:<a@example.com> PRIORITY=+15', '250 2.3.6 2 '],
+    ['MAIL FROM:<a@example.com> PRIORITY=+85', '250 2.3.6 9 '],
+    [`MAIL FROM:<${'l'.repeat(64)}@${'d'.repeat(60)}.${'e'.repeat(60)}.${'f'.repeat(59)}.example>`, '250 2.1.0'],
     ['MAIL FROM:<a@example.com> MT-PRIORITY=3 PRIORITY=40', '501 5.5.4'],
     ['MAIL FROM:<a@example.com> PRIORITY=100', '501 5.5.2'],
     ['MAIL FROM:<a@example.com> BY=0;R', '501 5.5.4'],
@@ -294,5 +298,61 @@ describe('what the queue holds', () => {
     } finally {
       await gw.stop();
     }
+  });
+});
+
+describe('transaction state and paths', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startGateway({ routes: [{ domains: ['example.net'], via: 'maildir:./mail' }, { domains: ['*'], via: 'link:bravo' }] });
+  });
+  after(() => gw.stop());
+
+  test('a refused nested MAIL leaves the open transaction as it was', async () => {
+    const c = await RawSmtp.connect(gw.port);
+    await c.ehlo();
+    assert.match(await c.cmd('MAIL FROM:<a@example.com> MT-PRIORITY=-2 ENVID=ORIG'), /^250 /);
+    assert.match(await c.cmd('RCPT TO:<x@example.net> NOTIFY=SUCCESS'), /^250 /);
+    assert.match(await c.cmd('MAIL FROM:<evil@example.org> MT-PRIORITY=-4 ENVID=EVIL BY=100;N'), /^503 /);
+    assert.match(await c.cmd('RCPT TO:<y@example.net>'), /^250 /);
+    const id = /queued as (\S+)/.exec(await c.data(MSG))?.[1];
+    await c.quit();
+    const m = gw.gateway.store.get(id!)!;
+    assert.equal(m.sender, 'a@example.com');
+    assert.equal(m.params.envid, 'ORIG');
+    assert.equal(m.params.by, undefined);
+    assert.deepEqual(m.recipients.map((r) => r.address), ['x@example.net', 'y@example.net']);
+    assert.equal(m.recipients[0]?.route.kind, 'maildir');
+    assert.ok(m.recipients[0]?.route.target.startsWith(gw.dir), 'maildir paths are resolved against the config folder');
+  });
+
+  test('quoted local parts, UTF-8 recipients and their Received line survive intact', async () => {
+    const c = await RawSmtp.connect(gw.port);
+    await c.ehlo();
+    assert.match(await c.cmd('MAIL FROM:<a@example.com> SMTPUTF8'), /^250 /);
+    assert.match(await c.cmd('RCPT TO:<"john doe"@example.net>'), /^250 /);
+    assert.match(await c.cmd('RCPT TO:<"john..doe"@example.net>'), /^250 /);
+    assert.match(await c.cmd('RCPT TO:<用户é@example.net>'), /^250 /);
+    const id = /queued as (\S+)/.exec(await c.data(MSG))?.[1];
+    assert.match(await c.cmd('MAIL FROM:<a@example.com> SMTPUTF8'), /^250 /);
+    assert.match(await c.cmd('RCPT TO:<用户é@example.net>'), /^250 /);
+    const id2 = /queued as (\S+)/.exec(await c.data(MSG))?.[1];
+    await c.quit();
+    assert.deepEqual(gw.gateway.store.get(id!)!.recipients.map((r) => r.address), ['"john doe"@example.net', '"john..doe"@example.net', '用户é@example.net']);
+    const content = Buffer.from(gw.gateway.store.get(id2!)!.content).toString('utf8');
+    assert.match(content, /for <用户é@example\.net>/);
+    assert.match(content, /with UTF8SMTP\s/);
+  });
+
+  test('BODY=7BIT does not admit 8-bit data, STARTTLS is unavailable without TLS, invalid UTF-8 is refused', async () => {
+    const c = await RawSmtp.connect(gw.port);
+    await c.ehlo();
+    await c.cmd('MAIL FROM:<a@example.com> BODY=7BIT');
+    await c.cmd('RCPT TO:<b@example.net>');
+    assert.match(await c.data(Buffer.from('Subject: x\r\n\r\nGr\xfc\xdfe\r\n', 'latin1')), /^554 5\.6\.1 /);
+    assert.match(await c.cmd('STARTTLS'), /^5\d\d /);
+    c.write(Buffer.concat([Buffer.from('MAIL FROM:<a\xff@example.com>', 'latin1'), Buffer.from(' SMTPUTF8\r\n')]));
+    assert.match(await c.reply(), /^501 /);
+    await c.quit();
   });
 });

@@ -16,7 +16,7 @@ const cidr = z.string().refine((s) => {
 const mtPriority = z.number().int().min(-9).max(9);
 
 /** `via` of a route: where mail for the domains goes (design.md section 7). */
-export const VIA = /^(?:maildir:.+|lmtp:\/\/[^/\s]+:\d{1,5}|smtp:\/\/[^/\s]+:\d{1,5}|mx|link:[A-Za-z0-9_-]+)$/;
+export const VIA = /^(?:maildir:.+|lmtp:\/\/[^/\s]+:(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})|smtp:\/\/[^/\s]+:(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})|mx|link:[A-Za-z0-9_-]+)$/;
 
 const band = z.object({ from: z.number().int().min(-99).max(99), to: z.number().int().min(-99).max(99), value: mtPriority });
 
@@ -76,6 +76,11 @@ export const configSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    // A size cap must name a level the policy has (RFC 6710 section 5), or it would silently never apply.
+    const levels: readonly number[] = POLICY_LEVELS[cfg.priority.policy];
+    for (const key of Object.keys(cfg.priority.maxSize))
+      if (!levels.includes(Number(key)))
+        ctx.addIssue({ code: 'custom', path: ['priority', 'maxSize', key], message: `not a level of policy ${cfg.priority.policy}; levels are ${levels.join(', ')}` });
     // Every draft PRIORITY value must fall in exactly one band.
     for (let v = -99; v <= 99; v++) {
       const n = cfg.priority.bands.filter((b) => v >= b.from && v <= b.to).length;

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock, type Random } from '../core/index.ts';
 import { MessageStore } from '../queue/index.ts';
 import { SmtpFrontEnd, type FrontEndPolicy } from '../smtp/index.ts';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { routeResolver } from './routes.ts';
 import { trustedNetworks } from './trust.ts';
 
@@ -58,10 +58,18 @@ export function splitHostPort(text: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
+function readTlsFile(base: string, file: string, key: string): Buffer {
+  try {
+    return readFileSync(path.resolve(base, file));
+  } catch (err) {
+    throw new ConfigError(`${key}: cannot read ${path.resolve(base, file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 function frontEndPolicy(config: Config, base: string): FrontEndPolicy {
   const users = new Map(config.users.map((u) => [u.name, u]));
   const trusted = trustedNetworks(config.trusted);
-  const tls = config.tls ? { key: readFileSync(path.resolve(base, config.tls.key)), cert: readFileSync(path.resolve(base, config.tls.cert)) } : undefined;
+  const tls = config.tls ? { key: readTlsFile(base, config.tls.key, 'tls.key'), cert: readTlsFile(base, config.tls.cert, 'tls.cert') } : undefined;
   return {
     hostname: config.hostname ?? config.station,
     policy: config.priority.policy,
@@ -84,6 +92,6 @@ function frontEndPolicy(config: Config, base: string): FrontEndPolicy {
       return a.length === b.length && timingSafeEqual(a, b) ? user.maxPriority : null;
     },
     ...(tls ? { tls } : {}),
-    route: routeResolver(config.routes),
+    route: routeResolver(config.routes, base),
   };
 }

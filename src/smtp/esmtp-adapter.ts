@@ -2,8 +2,9 @@
  * The one place where hfmail extends smtp-server, whose EHLO keyword list and enhanced status codes are fixed
  * in code. Three small wraps of SMTPConnection methods, active only for servers registered here:
  *  - EHLO: append our keywords (DELIVERBY, MT-PRIORITY, PRIORITY, ALTRECIP) to the 250 reply;
- *  - MAIL/RCPT: run our own parameter grammar on the raw line before smtp-server parses it (it decodes
- *    xtext leniently and does not know our parameters), and refuse with our reply;
+ *  - MAIL/RCPT: run our own grammar on the raw line first (smtp-server decodes xtext leniently, does not know
+ *    our parameters and checks addresses its own way), then hand smtp-server a stand-in line that only carries
+ *    what it still needs for its state machine, or refuse with our reply;
  *  - send: a reply text that already starts with an enhanced code is sent as is, instead of getting a second,
  *    derived one; a successful MAIL gets the text the hooks chose (RFC 6710's 2.3.6 when priority changed).
  * Both smtp-server and its connection module are imported as ESM, so the class patched here is the one the
@@ -15,8 +16,11 @@ import type { SmtpReply } from './replies.ts';
 
 export interface EsmtpHooks {
   ehloKeywords(session: SMTPServerSession): string[];
-  /** Called with the raw command line before smtp-server's own handling; a reply refuses the command. */
-  preflight(verb: 'MAIL' | 'RCPT', line: string, session: SMTPServerSession): SmtpReply | null;
+  /**
+   * Called with the raw command line (null when it is not valid UTF-8) before smtp-server sees it: either a
+   * refusal, or the line smtp-server should process instead.
+   */
+  preflight(verb: 'MAIL' | 'RCPT', line: string | null, session: SMTPServerSession): { refuse: SmtpReply } | { line: string };
   /** Text (starting with an enhanced code) of the 250 that accepts MAIL FROM. */
   mailAccepted(session: SMTPServerSession): string;
 }
@@ -26,6 +30,7 @@ const registry = new WeakMap<object, EsmtpHooks>();
 type Conn = SMTPConnection & { _server: object; session: SMTPServerSession };
 type Handler = (this: Conn, command: Buffer, callback: () => void) => void;
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 let installed = false;
 
@@ -60,12 +65,19 @@ function install(): void {
     const original = proto[`handler_${verb}`] as Handler;
     proto[`handler_${verb}`] = function (this: Conn, command: Buffer, callback: () => void) {
       const hooks = registry.get(this._server);
-      const refused = hooks?.preflight(verb, command.toString('utf8'), this.session);
-      if (refused) {
-        this.send(refused.code, `${refused.enhanced} ${refused.text}`);
+      if (!hooks) return original.call(this, command, callback);
+      let text: string | null;
+      try {
+        text = utf8.decode(command);
+      } catch {
+        text = null;
+      }
+      const outcome = hooks.preflight(verb, text, this.session);
+      if ('refuse' in outcome) {
+        this.send(outcome.refuse.code, `${outcome.refuse.enhanced} ${outcome.refuse.text}`);
         return callback();
       }
-      return original.call(this, command, callback);
+      return original.call(this, Buffer.from(outcome.line, 'utf8'), callback);
     };
   }
 

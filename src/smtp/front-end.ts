@@ -98,7 +98,7 @@ export class SmtpFrontEnd {
       hidePIPELINING: false,
       disableReverseLookup: true,
       authOptional: true,
-      disabledCommands: p.authEnabled ? [] : ['AUTH'],
+      disabledCommands: [...(p.authEnabled ? [] : ['AUTH']), ...(p.tls ? [] : ['STARTTLS'])],
       allowInsecureAuth: !p.tls,
       hideSTARTTLS: !p.tls,
       ...(p.tls ? { key: p.tls.key, cert: p.tls.cert } : {}),
@@ -115,7 +115,12 @@ export class SmtpFrontEnd {
     });
     extendServer(this.server, {
       ehloKeywords: () => extensionKeywords(this.ext),
-      preflight: (verb, line, session) => (verb === 'MAIL' ? this.preflightMail(line, session as Session) : this.preflightRcpt(line, session as Session)),
+      preflight: (verb, line, session) => {
+        if (line === null) return { refuse: refusal('command-syntax', 'Command is not valid UTF-8') };
+        const s = session as Session;
+        const outcome = verb === 'MAIL' ? this.preflightMail(line, s) : this.preflightRcpt(line, s);
+        return 'code' in outcome ? { refuse: outcome } : outcome;
+      },
       mailAccepted: (session) => {
         const tx = (session as Session).hfTransaction;
         if (tx?.priorityChange) return success('2.3.6', `${tx.priority.value} ${tx.priorityChange}`);
@@ -155,8 +160,13 @@ export class SmtpFrontEnd {
     cb(null, { user: auth.username! });
   }
 
-  /** MAIL FROM grammar, then RFC 6710 priority determination, congestion mode and per-priority size. */
-  private preflightMail(line: string, session: Session): SmtpReply | null {
+  /**
+   * MAIL FROM grammar, then RFC 6710 priority determination, congestion mode and per-priority size. On success
+   * smtp-server gets a stand-in line: our grammar is the authority on paths and parameters.
+   */
+  private preflightMail(line: string, session: Session): SmtpReply | { line: string } {
+    session.hfPendingMail = undefined;
+    if (session.envelope.mailFrom) return { line: 'MAIL FROM:<>' }; // smtp-server answers 503 nested MAIL
     const receivedAt = this.deps.clock.now();
     const mail = parseMailCommand(line, this.ext, receivedAt);
     if (isParamError(mail)) return paramRefusal(mail, 'MAIL');
@@ -174,8 +184,8 @@ export class SmtpFrontEnd {
       return refusal('too-big', `Message size exceeds fixed limit of ${p.maxMessageSize} bytes`);
     const tx: Transaction = { receivedAt, mail, priority: decision.priority, recipients: new Map() };
     if (decision.change) tx.priorityChange = decision.change;
-    session.hfTransaction = tx;
-    return null;
+    session.hfPendingMail = tx; // becomes the transaction only once smtp-server accepts MAIL too
+    return { line: `MAIL FROM:<${mail.sender === '' ? '' : 'sender@hfmail.invalid'}>${mail.params.smtputf8 ? ' SMTPUTF8' : ''}` };
   }
 
   /** RFC 6710 4.1 congestion mode (450 4.7.15) and RFC 6710 section 5 size per priority (552 5.7.16). */
@@ -189,21 +199,28 @@ export class SmtpFrontEnd {
   }
 
   private checkMail(session: Session): SmtpRefusal | null {
-    // The preflight already parsed and policed the line; smtp-server's own checks passed too.
-    return session.hfTransaction ? null : new SmtpRefusal(refusal('command-syntax', 'MAIL FROM was not understood'));
+    const tx = session.hfPendingMail;
+    session.hfPendingMail = undefined;
+    if (!tx) return new SmtpRefusal(refusal('command-syntax', 'MAIL FROM was not understood'));
+    session.hfTransaction = tx;
+    return null;
   }
 
-  private preflightRcpt(line: string, session: Session): SmtpReply | null {
+  private preflightRcpt(line: string, session: Session): SmtpReply | { line: string } {
     const tx = session.hfTransaction;
-    if (!tx || !session.envelope.mailFrom) return null; // smtp-server answers 503 need MAIL
+    if (!tx || !session.envelope.mailFrom) return { line: 'RCPT TO:<nobody@hfmail.invalid>' }; // 503 need MAIL
     const rcpt = parseRcptCommand(line, this.ext, tx.mail.params.smtputf8);
     if (isParamError(rcpt)) return paramRefusal(rcpt, 'RCPT');
     const route = this.deps.policy.route(rcpt.recipient);
     const local = route && (route.kind === 'maildir' || route.kind === 'lmtp');
     if (!route || (!local && !this.mayRelay(session)))
       return refusal('relay-denied', `Relay access denied for <${rcpt.recipient}>: ${route ? 'not a local domain' : `no route for ${domainOf(rcpt.recipient)}`}`);
+    const key = rcpt.recipient.toLowerCase();
+    const index = [...tx.recipients.keys()].indexOf(key);
+    if (index < 0 && tx.recipients.size >= this.deps.policy.maxRecipients) return refusal('too-many-recipients', 'Too many recipients');
     tx.pendingRcpt = rcpt;
-    return null;
+    // A distinct stand-in per recipient keeps smtp-server's own count and duplicate handling in step with ours.
+    return { line: `RCPT TO:<r${index < 0 ? tx.recipients.size : index}@hfmail.invalid>` };
   }
 
   private mayRelay(session: Session): boolean {
@@ -222,12 +239,13 @@ export class SmtpFrontEnd {
   /** Reads the message, checks it, prepends our Received line and stores it; resolves to the 250 text. */
   private async onData(stream: import('node:stream').Readable, session: Session): Promise<string> {
     const tx = session.hfTransaction;
+    session.hfTransaction = undefined; // whatever the outcome, this transaction is over
     if (!tx) throw new SmtpRefusal(refusal('command-syntax', 'No transaction'));
     const p = this.deps.policy;
     const read = await readMessage(stream, p.maxMessageSize);
     if (read.size > p.maxMessageSize) throw new SmtpRefusal(refusal('too-big', `Message exceeds fixed limit of ${p.maxMessageSize} bytes`));
     if (read.bareLineEnding) throw new SmtpRefusal(refusal('bare-line-ending', 'Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 2.3.8)'));
-    if (read.eightBit && !tx.mail.params.body && !tx.mail.params.smtputf8)
+    if (read.eightBit && tx.mail.params.body !== '8BITMIME' && !tx.mail.params.smtputf8)
       throw new SmtpRefusal(refusal('non-ascii-content', '8-bit data requires BODY=8BITMIME or SMTPUTF8'));
 
     const fields = headerFields(read.content);
@@ -278,7 +296,7 @@ export class SmtpFrontEnd {
         ...(typeof session.user === 'string' && session.user ? { user: session.user } : {}),
         trusted: this.mayRelay(session),
       },
-      content: Buffer.concat([Buffer.from(trace, 'latin1'), read.content]),
+      content: Buffer.concat([Buffer.from(trace, 'utf8'), read.content]),
     };
     const log = this.deps.log.child({ msgId: id, priority: priority.value, client: session.remoteAddress });
     try {
@@ -288,7 +306,6 @@ export class SmtpFrontEnd {
       throw new SmtpRefusal(refusal('storage-failed', 'Could not store the message; try again later'));
     }
     log.info({ from: message.sender, rcpts: message.recipients.length, size: message.content.length, source: priority.source }, 'message accepted');
-    session.hfTransaction = undefined;
     if (change) return success('2.3.6', `${priority.value} ${change}; queued as ${id}`);
     return success('2.6.0', `Message accepted, queued as ${id}`);
   }

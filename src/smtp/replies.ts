@@ -55,7 +55,9 @@ export function refusal(code: RefusalCode, text: string, verb?: 'MAIL' | 'RCPT')
 }
 
 export function paramRefusal(err: ParamError, verb: 'MAIL' | 'RCPT'): SmtpReply {
-  return refusal(err.error, err.detail, verb);
+  // RFC 6710 4.1 rule 1 treats a repeated MT-PRIORITY like a bad one (digest 2.9: 501 5.5.2).
+  const priority = err.error === 'param-duplicate' && (err.param === 'MT-PRIORITY' || err.param === 'PRIORITY');
+  return refusal(priority ? 'priority-syntax' : err.error, err.detail, verb);
 }
 
 /** A refusal as the Error that smtp-server's hook callbacks take. */

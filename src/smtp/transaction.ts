@@ -18,6 +18,8 @@ export interface Transaction {
 /** Fields hfmail keeps on smtp-server's session object (it is reused for the whole connection). */
 export interface SessionState {
   hfTransaction?: Transaction;
+  /** A MAIL FROM our grammar accepted, until smtp-server accepts it too (it may still say 503 nested MAIL). */
+  hfPendingMail?: Transaction;
   /** Set once the client authenticated: the most it may raise priority to. */
   hfUserCeiling?: number;
 }
