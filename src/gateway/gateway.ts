@@ -24,12 +24,14 @@ export const systemRandom: Random = { bytes: (n) => randomBytes(n) };
 export class Gateway {
   readonly store: MessageStore;
   readonly smtp: SmtpFrontEnd;
+  readonly dataDir: string;
   address?: { host: string; port: number };
 
   constructor(private readonly opts: GatewayOptions) {
     const { config, log } = opts;
     const base = opts.baseDir ?? process.cwd();
-    this.store = MessageStore.open(path.resolve(base, config.data));
+    this.dataDir = path.resolve(base, config.data);
+    this.store = MessageStore.open(this.dataDir);
     this.smtp = new SmtpFrontEnd({
       policy: frontEndPolicy(config, base),
       sink: this.store,
@@ -42,7 +44,9 @@ export class Gateway {
   async start(): Promise<{ host: string; port: number }> {
     const { host, port } = splitHostPort(this.opts.config.listen);
     this.address = await this.smtp.listen(port, host);
-    this.opts.log.info({ station: this.opts.config.station, listen: `${this.address.host}:${this.address.port}` }, 'hfmail gateway listening');
+    const listen = `${this.address.host}:${this.address.port}`;
+    this.opts.log.info({ station: this.opts.config.station, listen, data: this.dataDir }, 'hfmail gateway listening');
+    this.opts.log.info(`try: swaks --server ${listen} --from you@example.com --to someone@example.net; then: hfmail queue --data ${this.dataDir}`);
     return this.address;
   }
 
