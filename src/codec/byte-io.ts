@@ -1,0 +1,95 @@
+/** Little helpers to build and read binary frames; the reader returns null instead of reading past the end. */
+export class ByteWriter {
+  private parts: number[] = [];
+
+  u8(v: number): this {
+    this.parts.push(v & 0xff);
+    return this;
+  }
+
+  u16(v: number): this {
+    return this.u8(v >> 8).u8(v);
+  }
+
+  /** Unsigned LEB128, for lengths and offsets (1 byte below 128). */
+  varint(v: number): this {
+    let n = v;
+    while (n >= 0x80) {
+      this.u8((n & 0x7f) | 0x80);
+      n = Math.floor(n / 128);
+    }
+    return this.u8(n);
+  }
+
+  bytes(b: Uint8Array): this {
+    for (const x of b) this.parts.push(x);
+    return this;
+  }
+
+  /** Length-prefixed bytes. */
+  blob(b: Uint8Array): this {
+    return this.varint(b.length).bytes(b);
+  }
+
+  text(s: string): this {
+    return this.blob(Buffer.from(s, 'utf8'));
+  }
+
+  done(): Uint8Array {
+    return Uint8Array.from(this.parts);
+  }
+}
+
+export class ByteReader {
+  private pos = 0;
+  constructor(private readonly buf: Uint8Array) {}
+
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
+  u8(): number | null {
+    return this.pos < this.buf.length ? this.buf[this.pos++]! : null;
+  }
+
+  u16(): number | null {
+    const hi = this.u8();
+    const lo = this.u8();
+    return hi === null || lo === null ? null : (hi << 8) | lo;
+  }
+
+  /** At most 7 bytes (49 bits): larger values are refused rather than losing precision. */
+  varint(): number | null {
+    let v = 0;
+    let mul = 1;
+    for (let i = 0; i < 7; i++) {
+      const b = this.u8();
+      if (b === null) return null;
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 128;
+    }
+    return null;
+  }
+
+  bytes(n: number): Uint8Array | null {
+    if (n < 0 || this.pos + n > this.buf.length) return null;
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  blob(max: number): Uint8Array | null {
+    const n = this.varint();
+    return n === null || n > max ? null : this.bytes(n);
+  }
+
+  text(max: number): string | null {
+    const b = this.blob(max);
+    return b === null ? null : Buffer.from(b).toString('utf8');
+  }
+
+  rest(): Uint8Array {
+    return this.bytes(this.remaining)!;
+  }
+}

@@ -1,0 +1,233 @@
+import { createHmac } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { ByteReader, ByteWriter } from './byte-io.ts';
+
+/**
+ * Frames of the hfmail link protocol, version 1 (docs/protocol.md). The first byte holds the protocol
+ * version in its high nibble and the frame type in its low nibble. Hello frames, sent before keys exist,
+ * end in a CRC-32; every other frame ends in a truncated HMAC-SHA256 under the sender's session key, which
+ * catches line damage as well as forgery and frames of other sessions.
+ */
+export const PROTOCOL_VERSION = 1;
+
+export const FrameType = {
+  HELLO: 1, // caller's hello: id, capabilities, nonce
+  HELLO_REPLY: 2, // answer: id, capabilities, nonce, proof of the key
+  AUTH: 3, // caller's proof of the key, first frame of its first session over
+  CTRL: 4, // acknowledgement state and turn flags
+  RECORD: 5, // a sequenced, acknowledged record (open, data, cancel, resume)
+  CUSTODY: 6, // the receiver holds these messages durably; idempotent, so not sequenced
+} as const;
+
+export const RecordKind = {
+  OPEN: 1, // a transfer starts or resumes: number, total length, message id, bundle hash, and its first segment
+  DATA: 2, // a segment of a transfer at an offset
+  CANCEL: 4, // the sender withdrew the transfer (deadline passed)
+  RESUME: 5, // the receiver holds less than the sender assumed: continue from this offset
+} as const;
+
+export const CtrlFlag = {
+  TURN: 1, // end of this over: the channel is yours
+  IDLE: 2, // nothing to send and nothing unacknowledged: no answer needed
+} as const;
+
+export const MAC_BYTES = 8;
+export const NONCE_BYTES = 16;
+export const PROOF_BYTES = 16;
+const CRC_BYTES = 4;
+const MAX_ID = 255;
+
+export interface Capabilities {
+  readonly maxFrame: number;
+  readonly window: number;
+  readonly dictionaries: readonly number[];
+}
+
+export interface HelloFrame {
+  readonly type: typeof FrameType.HELLO | typeof FrameType.HELLO_REPLY;
+  readonly version: number;
+  readonly station: string;
+  readonly nonce: Uint8Array;
+  readonly caps: Capabilities;
+  /** HELLO_REPLY only. */
+  readonly proof?: Uint8Array;
+}
+
+export type LinkRecord =
+  | { readonly kind: typeof RecordKind.OPEN; readonly xfer: number; readonly total: number; readonly id: string; readonly hash: Uint8Array; readonly offset: number; readonly data: Uint8Array }
+  | { readonly kind: typeof RecordKind.DATA; readonly xfer: number; readonly offset: number; readonly data: Uint8Array }
+  | { readonly kind: typeof RecordKind.CANCEL; readonly xfer: number }
+  | { readonly kind: typeof RecordKind.RESUME; readonly xfer: number; readonly offset: number };
+
+export type SessionFrame =
+  | { readonly type: typeof FrameType.AUTH; readonly proof: Uint8Array }
+  | {
+      readonly type: typeof FrameType.CTRL;
+      /** Next sequence number expected, and a bitmap of the records held after it. */
+      readonly ack: number;
+      readonly bitmap: Uint8Array;
+      readonly flags: number;
+      /** This side's over number (mod 256), so the peer can say which over it answers. */
+      readonly over: number;
+      /** The last of the peer's overs seen to its end: records of that over and earlier are judged. */
+      readonly echo: number;
+    }
+  | { readonly type: typeof FrameType.RECORD; readonly seq: number; readonly record: LinkRecord }
+  | { readonly type: typeof FrameType.CUSTODY; readonly ids: readonly string[] };
+
+export type FrameError = { readonly error: 'version' | 'type' | 'check' | 'malformed'; readonly detail: string };
+
+export function isFrameError(v: unknown): v is FrameError {
+  return typeof v === 'object' && v !== null && 'error' in v;
+}
+
+const head = (type: number) => (PROTOCOL_VERSION << 4) | type;
+
+export function encodeHello(f: HelloFrame): Uint8Array {
+  const w = new ByteWriter().u8(head(f.type)).u8(f.version).text(f.station).bytes(f.nonce);
+  w.u16(f.caps.maxFrame).u16(f.caps.window).u8(f.caps.dictionaries.length);
+  for (const d of f.caps.dictionaries) w.u8(d);
+  if (f.type === FrameType.HELLO_REPLY) w.bytes(f.proof ?? new Uint8Array(PROOF_BYTES));
+  const body = w.done();
+  return concat(body, u32(crc32(body)));
+}
+
+export function encodeSession(f: SessionFrame, key: Uint8Array): Uint8Array {
+  const w = new ByteWriter().u8(head(f.type));
+  if (f.type === FrameType.AUTH) w.bytes(f.proof);
+  else if (f.type === FrameType.CTRL) w.u16(f.ack).u8(f.flags).u8(f.over).u8(f.echo).blob(f.bitmap);
+  else if (f.type === FrameType.CUSTODY) {
+    w.u8(f.ids.length);
+    for (const id of f.ids) w.text(id);
+  } else {
+    w.u16(f.seq).u8(f.record.kind);
+    const r = f.record;
+    if (r.kind === RecordKind.OPEN) w.u16(r.xfer).varint(r.total).text(r.id).bytes(r.hash).varint(r.offset).bytes(r.data);
+    else if (r.kind === RecordKind.DATA) w.u16(r.xfer).varint(r.offset).bytes(r.data);
+    else if (r.kind === RecordKind.RESUME) w.u16(r.xfer).varint(r.offset);
+    else w.u16(r.xfer);
+  }
+  const body = w.done();
+  return concat(body, mac(key, body));
+}
+
+/** The frame type of an undecoded frame, to choose between hello and session decoding. */
+export function peekType(frame: Uint8Array): number | FrameError {
+  if (frame.length === 0) return { error: 'malformed', detail: 'empty frame' };
+  if (frame[0]! >> 4 !== PROTOCOL_VERSION) return { error: 'version', detail: `protocol version ${frame[0]! >> 4}` };
+  return frame[0]! & 0x0f;
+}
+
+export function decodeHello(frame: Uint8Array): HelloFrame | FrameError {
+  if (frame.length < 1 + CRC_BYTES) return { error: 'malformed', detail: 'short hello' };
+  const body = frame.subarray(0, frame.length - CRC_BYTES);
+  const crc = new ByteReader(frame.subarray(frame.length - CRC_BYTES));
+  const sent = ((crc.u16()! << 16) | crc.u16()!) >>> 0;
+  if (crc32(body) !== sent) return { error: 'check', detail: 'hello CRC mismatch' };
+  const r = new ByteReader(body);
+  const type = r.u8()! & 0x0f;
+  if (type !== FrameType.HELLO && type !== FrameType.HELLO_REPLY) return { error: 'type', detail: `not a hello: ${type}` };
+  const version = r.u8();
+  const station = r.text(MAX_ID);
+  const nonce = r.bytes(NONCE_BYTES);
+  const maxFrame = r.u16();
+  const window = r.u16();
+  const nd = r.u8();
+  if (version === null || station === null || nonce === null || maxFrame === null || window === null || nd === null)
+    return { error: 'malformed', detail: 'truncated hello' };
+  const dicts = r.bytes(nd);
+  if (dicts === null) return { error: 'malformed', detail: 'truncated hello' };
+  const caps = { maxFrame, window, dictionaries: [...dicts] };
+  const base = { type, version, station, nonce: Uint8Array.from(nonce), caps } as const;
+  if (type === FrameType.HELLO) return r.remaining === 0 ? base : { error: 'malformed', detail: 'trailing bytes' };
+  const proof = r.bytes(PROOF_BYTES);
+  if (proof === null || r.remaining !== 0) return { error: 'malformed', detail: 'bad hello reply proof' };
+  return { ...base, proof: Uint8Array.from(proof) };
+}
+
+/** Verifies the MAC first: a frame that fails it is never parsed further. */
+export function decodeSession(frame: Uint8Array, key: Uint8Array, maxData: number): SessionFrame | FrameError {
+  if (frame.length < 1 + MAC_BYTES) return { error: 'malformed', detail: 'short frame' };
+  const body = frame.subarray(0, frame.length - MAC_BYTES);
+  if (!equal(mac(key, body), frame.subarray(frame.length - MAC_BYTES))) return { error: 'check', detail: 'MAC mismatch' };
+  const r = new ByteReader(body);
+  const type = r.u8()! & 0x0f;
+  const bad = (detail: string): FrameError => ({ error: 'malformed', detail });
+  if (type === FrameType.AUTH) {
+    const proof = r.bytes(PROOF_BYTES);
+    return proof && r.remaining === 0 ? { type, proof: Uint8Array.from(proof) } : bad('auth');
+  }
+  if (type === FrameType.CTRL) {
+    const ack = r.u16();
+    const flags = r.u8();
+    const over = r.u8();
+    const echo = r.u8();
+    const bitmap = r.blob(64);
+    if (ack === null || flags === null || over === null || echo === null || !bitmap || r.remaining !== 0) return bad('ctrl');
+    return { type, ack, flags, over, echo, bitmap: Uint8Array.from(bitmap) };
+  }
+  if (type === FrameType.CUSTODY) {
+    const n = r.u8();
+    const ids: string[] = [];
+    for (let i = 0; n !== null && i < n; i++) {
+      const id = r.text(MAX_ID);
+      if (id === null) return bad('custody');
+      ids.push(id);
+    }
+    return n !== null && r.remaining === 0 ? { type, ids } : bad('custody');
+  }
+  if (type !== FrameType.RECORD) return { error: 'type', detail: `frame type ${type}` };
+  const seq = r.u16();
+  const kind = r.u8();
+  if (seq === null || kind === null) return bad('record header');
+  if (kind === RecordKind.OPEN) {
+    const xfer = r.u16();
+    const total = r.varint();
+    const id = r.text(MAX_ID);
+    const hash = r.bytes(16);
+    const offset = r.varint();
+    if (xfer === null || total === null || id === null || !hash || offset === null || r.remaining > maxData) return bad('open');
+    return { type, seq, record: { kind, xfer, total, id, hash: Uint8Array.from(hash), offset, data: Uint8Array.from(r.rest()) } };
+  }
+  if (kind === RecordKind.DATA) {
+    const xfer = r.u16();
+    const offset = r.varint();
+    if (xfer === null || offset === null || r.remaining > maxData) return bad('data');
+    return { type, seq, record: { kind, xfer, offset, data: Uint8Array.from(r.rest()) } };
+  }
+  if (kind === RecordKind.RESUME) {
+    const xfer = r.u16();
+    const offset = r.varint();
+    return xfer !== null && offset !== null && r.remaining === 0 ? { type, seq, record: { kind, xfer, offset } } : bad('resume');
+  }
+  if (kind === RecordKind.CANCEL) {
+    const xfer = r.u16();
+    return xfer !== null && r.remaining === 0 ? { type, seq, record: { kind, xfer } } : bad('cancel');
+  }
+  return { error: 'type', detail: `record kind ${kind}` };
+}
+
+/** Bytes a RECORD frame adds around a DATA segment, before KISS stuffing (type, seq, kind, xfer, offset, MAC). */
+export const DATA_OVERHEAD = 1 + 2 + 1 + 2 + 4 + MAC_BYTES;
+
+function mac(key: Uint8Array, body: Uint8Array): Uint8Array {
+  return createHmac('sha256', key).update(body).digest().subarray(0, MAC_BYTES);
+}
+
+function u32(v: number): Uint8Array {
+  return Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}

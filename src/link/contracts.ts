@@ -1,0 +1,101 @@
+/**
+ * What the link needs from the layers around it. The link owns these contracts; the queue implements them
+ * (design.md section 2), and tests and the simulator use the in-memory versions below.
+ */
+
+/** A message waiting to cross the link. */
+export interface OutboundItem {
+  readonly id: string;
+  /** Determined MT-PRIORITY value, -9..9. */
+  readonly priority: number;
+  /** Earliest of the BY and ABY deadlines, ms since the epoch, if any. */
+  readonly deadline?: number;
+  /** When it was queued, for FIFO order and ties. */
+  readonly queuedAt: number;
+  /** The encoded bundle: what crosses the link, byte for byte. */
+  readonly bundle: Uint8Array;
+}
+
+export interface OutboundSource {
+  /** Messages for this peer that have no custody confirmation yet. */
+  pending(): readonly OutboundItem[];
+  /** Called when the peer confirmed it holds the message durably: the sender may now forget it. */
+  custodyConfirmed(id: string): void;
+  /** Called when a deadline passed before custody: the message is withdrawn from the link. */
+  expired(id: string, now: number): void;
+}
+
+export interface InboundSink {
+  /** Resolves once the message is durable on this side; only then does the link confirm custody. */
+  accept(id: string, bundle: Uint8Array): Promise<void>;
+}
+
+/** Partial progress, so that a restart resumes from the last acknowledged byte. */
+export interface ProgressStore {
+  /** Sender side: bytes of a message the peer has acknowledged (a contiguous prefix). */
+  sentOffset(peer: string, id: string): number;
+  setSentOffset(peer: string, id: string, offset: number): void;
+  /** Receiver side: the prefix received so far (the link only acknowledges what was saved here). */
+  received(peer: string, id: string): Uint8Array | undefined;
+  saveReceived(peer: string, id: string, prefix: Uint8Array): void;
+  /** Receiver side: ids already accepted, for duplicate suppression. */
+  isDelivered(peer: string, id: string): boolean;
+  markDelivered(peer: string, id: string): void;
+  forget(peer: string, id: string): void;
+}
+
+export class MemoryProgressStore implements ProgressStore {
+  private readonly sent = new Map<string, number>();
+  private readonly partial = new Map<string, Uint8Array>();
+  private readonly delivered = new Set<string>();
+
+  sentOffset(peer: string, id: string): number {
+    return this.sent.get(`${peer}\0${id}`) ?? 0;
+  }
+  setSentOffset(peer: string, id: string, offset: number): void {
+    this.sent.set(`${peer}\0${id}`, offset);
+  }
+  received(peer: string, id: string): Uint8Array | undefined {
+    return this.partial.get(`${peer}\0${id}`);
+  }
+  saveReceived(peer: string, id: string, prefix: Uint8Array): void {
+    this.partial.set(`${peer}\0${id}`, prefix);
+  }
+  isDelivered(peer: string, id: string): boolean {
+    return this.delivered.has(`${peer}\0${id}`);
+  }
+  markDelivered(peer: string, id: string): void {
+    this.delivered.add(`${peer}\0${id}`);
+    this.partial.delete(`${peer}\0${id}`);
+  }
+  forget(peer: string, id: string): void {
+    this.sent.delete(`${peer}\0${id}`);
+    this.partial.delete(`${peer}\0${id}`);
+  }
+}
+
+/** A queue of outbound items kept in memory: the simulator's and the tests' OutboundSource. */
+export class MemoryOutbound implements OutboundSource {
+  private readonly items = new Map<string, OutboundItem>();
+  readonly confirmed: string[] = [];
+  readonly withdrawn: string[] = [];
+  private listener: (() => void) | undefined;
+
+  add(item: OutboundItem): void {
+    this.items.set(item.id, item);
+    this.listener?.();
+  }
+  /** The link registers here to hear about new messages. */
+  onAdd(listener: () => void): void {
+    this.listener = listener;
+  }
+  pending(): readonly OutboundItem[] {
+    return [...this.items.values()];
+  }
+  custodyConfirmed(id: string): void {
+    if (this.items.delete(id)) this.confirmed.push(id);
+  }
+  expired(id: string): void {
+    if (this.items.delete(id)) this.withdrawn.push(id);
+  }
+}

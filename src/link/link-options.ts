@@ -1,0 +1,33 @@
+import type { SchedulerMode } from './scheduler.ts';
+
+/** How one end of a link behaves: identities and key, then what the profile says about the radio. */
+export interface LinkOptions {
+  readonly station: string;
+  readonly peer: string;
+  /** Pre-shared key for this peer. */
+  readonly key: Uint8Array;
+  /** The caller sends the first hello; the answerer waits for one. */
+  readonly role: 'caller' | 'answerer';
+  readonly duplex: 'half' | 'full';
+  /** On-air bit rate, to pace frames and to know when an over has left the air. */
+  readonly bitRate: number;
+  /** Bits per byte on the air (8, or 10 with start and stop bits on an asynchronous modem). */
+  readonly bitsPerByte?: number;
+  /** Key-up to first bit on the far side: TXDELAY, modem sync, receiver recovery. */
+  readonly turnaroundMs: number;
+  /** Worst one-way propagation and modem latency. */
+  readonly latencyMs?: number;
+  /** Largest data segment per frame; frames shrink below it when loss is high. */
+  readonly maxFrame: number;
+  /** Most records in flight without acknowledgement. */
+  readonly window: number;
+  /** Longest over (transmission) before the channel is handed over. */
+  readonly maxOverMs: number;
+  readonly scheduler?: SchedulerMode;
+  /** Largest bundle accepted from the peer. */
+  readonly maxBundle?: number;
+  /** Dictionary versions this station's codec supports, best last. */
+  readonly dictionaries?: readonly number[];
+  /** KISS port number for the TNC. */
+  readonly kissPort?: number;
+}

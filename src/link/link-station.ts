@@ -1,0 +1,467 @@
+import type { Clock, Random, Timer } from '../core/index.ts';
+import { encodeKiss, KissDecoder } from '../codec/kiss.ts';
+import {
+  CtrlFlag,
+  decodeHello,
+  decodeSession,
+  encodeHello,
+  encodeSession,
+  FrameType,
+  isFrameError,
+  NONCE_BYTES,
+  peekType,
+  PROTOCOL_VERSION,
+  RecordKind,
+  type HelloFrame,
+  type SessionFrame,
+} from '../codec/link-frame.ts';
+import type { InboundSink, OutboundSource, ProgressStore } from './contracts.ts';
+import { proof, sameBytes, sessionKeys, type HelloTranscript, type SessionKeys } from './handshake.ts';
+import type { LinkOptions } from './link-options.ts';
+import type { LinkPort } from './link-port.ts';
+import { Receiver, type CompletedBundle } from './receiver.ts';
+import { Sender } from './sender.ts';
+
+export type LinkEvent =
+  | { readonly type: 'up'; readonly peer: string; readonly dictionary: number }
+  | { readonly type: 'auth-failed'; readonly detail: string }
+  | { readonly type: 'custody'; readonly id: string }
+  | { readonly type: 'delivered'; readonly id: string }
+  | { readonly type: 'expired'; readonly id: string }
+  | { readonly type: 'over'; readonly frames: number; readonly bytes: number; readonly airMs: number }
+  | { readonly type: 'rejected-frame'; readonly reason: string };
+
+export interface LinkDeps {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly port: LinkPort;
+  readonly source: OutboundSource;
+  readonly sink: InboundSink;
+  readonly progress: ProgressStore;
+  readonly onEvent?: (e: LinkEvent) => void;
+}
+
+type Phase = 'down' | 'calling' | 'answered' | 'up';
+
+const MARGIN_MS = 1000;
+
+/**
+ * One end of the radio link (docs/protocol.md): hello and mutual authentication, half-duplex overs with
+ * bounded airtime, selective-repeat ARQ, custody, and the scheduler's choice at every frame boundary. It
+ * only reads the injected clock and writes the injected port, so it runs the same over a serial port in
+ * real time and over the simulator in virtual time.
+ */
+export class LinkStation {
+  private phase: Phase = 'down';
+  private keys?: SessionKeys;
+  private transcript?: HelloTranscript;
+  private myRole: 'caller' | 'answerer' = 'caller';
+  private myNonce: Uint8Array = new Uint8Array(0);
+  private peerAuthed = false;
+  private needAuthFrame = false;
+  private readonly decoder: KissDecoder;
+  readonly sender: Sender;
+  readonly receiver: Receiver;
+
+  private transmitting = false;
+  /** When what we have written will have left the air (estimated from the bit rate). */
+  private airFreeAt = 0;
+  private overStart = 0;
+  private overFrames = 0;
+  private overBytes = 0;
+  private overRecords = 0;
+  private lastHeard = -Infinity;
+  private peerOver = 0xff;
+  private peerIdle = true;
+  private helloAttempts = 0;
+  private replyTimer?: Timer;
+  private silenceTimer?: Timer;
+  private pumpTimer?: Timer;
+  private expiryTimer?: Timer;
+  private stopped = false;
+  readonly stats = { overs: 0, framesOut: 0, bytesOut: 0, framesIn: 0, rejected: 0, helloAttempts: 0, authFrames: 0, authBytes: 0 };
+
+  constructor(
+    private readonly opts: LinkOptions,
+    private readonly deps: LinkDeps,
+  ) {
+    const maxFrame = opts.maxFrame;
+    this.decoder = new KissDecoder(maxFrame + 64);
+    this.sender = new Sender(opts.peer, deps.progress, opts.scheduler ?? 'priority', maxFrame, opts.window);
+    this.receiver = new Receiver(opts.peer, deps.progress, opts.maxBundle ?? 32 * 1024 * 1024);
+    deps.port.onData((chunk) => this.onBytes(chunk));
+  }
+
+  get isUp(): boolean {
+    return this.phase === 'up' && this.peerAuthed;
+  }
+
+  /** Starts the link: the caller says hello at once; either side says hello later when it has traffic. */
+  start(): void {
+    this.sender.sync(this.deps.source.pending());
+    if (this.opts.role === 'caller' && this.phase === 'down') this.sendHello();
+    this.armExpiry();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of [this.replyTimer, this.silenceTimer, this.pumpTimer, this.expiryTimer]) t?.cancel();
+  }
+
+  /** The outbound queue changed: pick up new messages, and speak if the channel is free. */
+  notify(): void {
+    if (this.stopped) return;
+    this.sender.sync(this.deps.source.pending());
+    this.armExpiry();
+    if (this.phase === 'down') this.sendHello();
+    else if (this.isUp && this.channelFree()) this.beginOver();
+  }
+
+  // ---- timing ----------------------------------------------------------------------------------------
+
+  private byteMs(): number {
+    return ((this.opts.bitsPerByte ?? 8) * 1000) / this.opts.bitRate;
+  }
+
+  private frameAirMs(bytes: number): number {
+    return bytes * this.byteMs();
+  }
+
+  private maxFrameAirMs(): number {
+    return this.frameAirMs(this.opts.maxFrame + 40);
+  }
+
+  /** How long to wait for the first byte of an answer after our over ends. */
+  private answerWaitMs(): number {
+    const latency = this.opts.latencyMs ?? 50;
+    const turn = this.opts.duplex === 'half' ? this.opts.turnaroundMs : 0;
+    return Math.max(0, this.airFreeAt - this.deps.clock.now()) + turn + 2 * latency + this.maxFrameAirMs() + MARGIN_MS;
+  }
+
+  private channelFree(): boolean {
+    if (this.transmitting) return false;
+    if (this.opts.duplex === 'full') return true;
+    return !this.replyTimer && !this.silenceTimer && this.deps.clock.now() - this.lastHeard > this.maxFrameAirMs();
+  }
+
+  private clear(which: 'reply' | 'silence' | 'pump'): void {
+    const key = `${which}Timer` as const;
+    this[key]?.cancel();
+    this[key] = undefined;
+  }
+
+  private write(frame: Uint8Array): void {
+    const bytes = encodeKiss(frame, 0, this.opts.kissPort ?? 0);
+    const now = this.deps.clock.now();
+    if (this.airFreeAt < now) this.airFreeAt = now;
+    this.airFreeAt += this.frameAirMs(bytes.length);
+    this.overFrames++;
+    this.overBytes += bytes.length;
+    this.stats.framesOut++;
+    this.stats.bytesOut += bytes.length;
+    this.deps.port.write(bytes);
+  }
+
+  /** Starts a transmission: key-up costs the turnaround on a half-duplex radio. */
+  private keyUp(): void {
+    this.transmitting = true;
+    const now = this.deps.clock.now();
+    this.overStart = Math.max(now, this.airFreeAt);
+    if (this.opts.duplex === 'half' && this.airFreeAt <= now) this.airFreeAt = now + this.opts.turnaroundMs;
+    this.overFrames = 0;
+    this.overBytes = 0;
+    this.overRecords = 0;
+    this.stats.overs++;
+  }
+
+  // ---- hello -----------------------------------------------------------------------------------------
+
+  private caps() {
+    return { maxFrame: this.opts.maxFrame, window: this.opts.window, dictionaries: [...(this.opts.dictionaries ?? [0])] };
+  }
+
+  private sendHello(): void {
+    if (this.transmitting || this.stopped) return;
+    this.phase = 'calling';
+    this.myRole = 'caller';
+    this.myNonce = this.deps.random.bytes(NONCE_BYTES);
+    this.helloAttempts++;
+    this.stats.helloAttempts++;
+    this.keyUp();
+    const hello = encodeHello({ type: FrameType.HELLO, version: PROTOCOL_VERSION, station: this.opts.station, nonce: this.myNonce, caps: this.caps() });
+    this.stats.authBytes += hello.length;
+    this.write(hello);
+    this.transmitting = false;
+    // Back off on repeated silence, with jitter so two stations calling at once drift apart.
+    const backoff = Math.min(60_000, 1000 * 2 ** Math.min(this.helloAttempts - 1, 6)) * (0.5 + (this.deps.random.bytes(1)[0]! / 255));
+    this.clear('reply');
+    this.replyTimer = this.deps.clock.setTimer(this.answerWaitMs() + backoff, () => {
+      this.replyTimer = undefined;
+      if (this.phase === 'calling') this.sendHello();
+    });
+  }
+
+  private onHello(h: HelloFrame): void {
+    if (h.station !== this.opts.peer) return this.reject(`hello from unexpected station ${h.station}`);
+    if (h.version !== PROTOCOL_VERSION) return this.reject(`peer speaks protocol version ${h.version}`);
+    if (h.type === FrameType.HELLO) {
+      // Both called at once: the station with the smaller id answers, the other keeps calling.
+      if (this.phase === 'calling' && this.opts.station < h.station) return;
+      this.clear('reply');
+      this.myRole = 'answerer';
+      this.myNonce = this.deps.random.bytes(NONCE_BYTES);
+      this.transcript = { caller: h.station, answerer: this.opts.station, callerNonce: h.nonce, answererNonce: this.myNonce };
+      this.keys = sessionKeys(this.opts.key, this.transcript, 'answerer');
+      this.newSession();
+      this.phase = 'answered';
+      this.peerAuthed = false;
+      this.keyUp();
+      const reply = encodeHello({ type: FrameType.HELLO_REPLY, version: PROTOCOL_VERSION, station: this.opts.station, nonce: this.myNonce, caps: this.caps(), proof: proof(this.opts.key, this.transcript, 'answerer') });
+      this.stats.authBytes += reply.length;
+      this.write(reply);
+      this.transmitting = false;
+      this.replyTimer = this.deps.clock.setTimer(this.answerWaitMs(), () => {
+        this.replyTimer = undefined;
+        this.takeTurnIfPending();
+      });
+      return;
+    }
+    if (this.phase !== 'calling') return;
+    const t: HelloTranscript = { caller: this.opts.station, answerer: h.station, callerNonce: this.myNonce, answererNonce: h.nonce };
+    if (!h.proof || !sameBytes(h.proof, proof(this.opts.key, t, 'answerer'))) {
+      this.deps.onEvent?.({ type: 'auth-failed', detail: `${h.station} could not prove the shared key` });
+      return;
+    }
+    this.clear('reply');
+    this.transcript = t;
+    this.keys = sessionKeys(this.opts.key, t, 'caller');
+    this.newSession();
+    this.phase = 'up';
+    this.peerAuthed = true;
+    this.needAuthFrame = true;
+    this.helloAttempts = 0;
+    this.deps.onEvent?.({ type: 'up', peer: h.station, dictionary: this.commonDictionary(h.caps.dictionaries) });
+    this.beginOver();
+  }
+
+  private commonDictionary(theirs: readonly number[]): number {
+    const mine = this.opts.dictionaries ?? [0];
+    return Math.max(0, ...mine.filter((d) => theirs.includes(d)));
+  }
+
+  private newSession(): void {
+    this.sender.reset();
+    this.receiver.reset();
+    this.peerOver = 0xff;
+    this.sender.sync(this.deps.source.pending());
+  }
+
+  private reject(reason: string): void {
+    this.stats.rejected++;
+    this.deps.onEvent?.({ type: 'rejected-frame', reason });
+  }
+
+  // ---- receiving -------------------------------------------------------------------------------------
+
+  private onBytes(chunk: Uint8Array): void {
+    if (this.stopped) return;
+    this.lastHeard = this.deps.clock.now();
+    if (this.opts.duplex === 'half' && !this.transmitting) {
+      // Carrier: the peer is on the air. Its answer has begun; wait for the end of its over.
+      this.clear('reply');
+      this.armSilence();
+    }
+    for (const f of this.decoder.push(chunk)) if (f.command === 0) this.onFrame(f.payload);
+  }
+
+  private armSilence(): void {
+    this.clear('silence');
+    this.silenceTimer = this.deps.clock.setTimer(2 * this.maxFrameAirMs() + MARGIN_MS, () => {
+      this.silenceTimer = undefined;
+      this.takeTurnIfPending(); // the peer fell silent without handing over: its turn frame was lost
+    });
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    this.stats.framesIn++;
+    const type = peekType(frame);
+    if (isFrameError(type)) return this.reject(type.detail);
+    if (type === FrameType.HELLO || type === FrameType.HELLO_REPLY) {
+      const h = decodeHello(frame);
+      return isFrameError(h) ? this.reject(h.detail) : this.onHello(h);
+    }
+    if (!this.keys) return this.reject('session frame before hello');
+    const f = decodeSession(frame, this.keys.receive, this.opts.maxFrame + 16);
+    if (isFrameError(f)) return this.reject(f.detail);
+    if (!this.peerAuthed) {
+      if (f.type !== FrameType.AUTH || !this.transcript || !sameBytes(f.proof, proof(this.opts.key, this.transcript, 'caller')))
+        return this.reject('frame before authentication');
+      this.peerAuthed = true;
+      this.phase = 'up';
+      this.deps.onEvent?.({ type: 'up', peer: this.opts.peer, dictionary: this.commonDictionary(this.opts.dictionaries ?? [0]) });
+      return;
+    }
+    this.onSessionFrame(f);
+  }
+
+  private onSessionFrame(f: SessionFrame): void {
+    switch (f.type) {
+      case FrameType.RECORD:
+        for (const done of this.receiver.onRecord(f.seq, f.record)) this.accept(done);
+        for (const r of this.receiver.resumes.splice(0)) this.sender.onResume(r.xfer, r.offset);
+        return;
+      case FrameType.CUSTODY:
+        for (const id of f.ids) {
+          if (this.sender.custody(id)) {
+            this.deps.source.custodyConfirmed(id);
+            this.deps.onEvent?.({ type: 'custody', id });
+          }
+        }
+        return;
+      case FrameType.CTRL: {
+        const turn = (f.flags & CtrlFlag.TURN) !== 0;
+        this.sender.onAck(f.ack, f.bitmap, f.echo);
+        if (turn) {
+          this.peerOver = f.over;
+          this.peerIdle = (f.flags & CtrlFlag.IDLE) !== 0;
+          this.clear('silence');
+          this.onPeerTurn();
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private accept(done: CompletedBundle): void {
+    this.deps.sink.accept(done.id, done.bundle).then(
+      () => {
+        this.receiver.delivered(done.id);
+        this.deps.onEvent?.({ type: 'delivered', id: done.id });
+        if (this.isUp && this.channelFree()) this.beginOver();
+      },
+      () => undefined, // not durable: no custody; the sender keeps the message and offers it again
+    );
+  }
+
+  /** The peer handed the channel over. Answer when it expects one or when we have something to say. */
+  private onPeerTurn(): void {
+    if (this.opts.duplex === 'full') {
+      if (this.receiver.owesAck) this.beginOver();
+      return;
+    }
+    // Let the peer's last bits clear and acceptances settle before keying up.
+    this.clear('pump');
+    this.pumpTimer = this.deps.clock.setTimer(1, () => {
+      this.pumpTimer = undefined;
+      if (!this.peerIdle || this.hasSomethingToSay()) this.beginOver();
+    });
+  }
+
+  private takeTurnIfPending(): void {
+    if (this.stopped || this.transmitting) return;
+    if (this.phase === 'calling') return this.sendHello();
+    if (!this.isUp) return;
+    if (this.sender.hasUnacked()) this.sender.retransmitAll();
+    if (this.hasSomethingToSay() || !this.peerIdle) this.beginOver();
+  }
+
+  private hasSomethingToSay(): boolean {
+    return this.receiver.owesAck || this.receiver.custody.length > 0 || this.receiver.replies.length > 0 || this.sender.hasWork() || this.needAuthFrame;
+  }
+
+  // ---- sending ---------------------------------------------------------------------------------------
+
+  private beginOver(): void {
+    if (this.transmitting || this.stopped || !this.keys) return;
+    this.clear('reply');
+    this.clear('silence');
+    this.expire();
+    this.keyUp();
+    if (this.needAuthFrame && this.transcript) {
+      this.needAuthFrame = false;
+      const auth = encodeSession({ type: FrameType.AUTH, proof: proof(this.opts.key, this.transcript, 'caller') }, this.keys.send);
+      this.stats.authFrames++;
+      this.stats.authBytes += auth.length;
+      this.write(auth);
+    }
+    if (this.receiver.owesAck) this.writeCtrl(0);
+    this.writeCustody();
+    for (const r of this.receiver.replies.splice(0)) this.sender.queueControl(r);
+    this.pump();
+  }
+
+  private writeCtrl(flags: number): void {
+    this.receiver.flush();
+    const { ack, bitmap } = this.receiver.ackState();
+    this.write(encodeSession({ type: FrameType.CTRL, ack, bitmap, flags, over: this.sender.over & 0xff, echo: this.peerOver }, this.keys!.send));
+  }
+
+  private writeCustody(): void {
+    while (this.receiver.custody.length) {
+      const ids = this.receiver.custody.splice(0, 8);
+      this.write(encodeSession({ type: FrameType.CUSTODY, ids }, this.keys!.send));
+    }
+  }
+
+  /** Writes the next frame when the previous one is about to leave the air: priority is decided per frame. */
+  private pump(): void {
+    this.pumpTimer = undefined;
+    if (!this.transmitting || this.stopped) return;
+    const now = this.deps.clock.now();
+    const lead = this.maxFrameAirMs();
+    const wait = Math.ceil(this.airFreeAt - now - lead); // whole ms: epoch-sized times have no finer precision
+    if (this.overFrames > 0 && wait > 0) {
+      this.pumpTimer = this.deps.clock.setTimer(wait, () => this.pump());
+      return;
+    }
+    if (this.airFreeAt - this.overStart >= this.opts.maxOverMs) return this.endOver();
+    this.expire();
+    const next = this.sender.next();
+    if (!next) return this.endOver();
+    this.overRecords++;
+    this.write(encodeSession({ type: FrameType.RECORD, seq: next.seq, record: next.record }, this.keys!.send));
+    this.pumpTimer = this.deps.clock.setTimer(0, () => this.pump());
+  }
+
+  private endOver(): void {
+    this.writeCustody();
+    const idle = this.overRecords === 0 && !this.sender.hasUnacked() && !this.sender.hasWork();
+    this.writeCtrl(CtrlFlag.TURN | (idle ? CtrlFlag.IDLE : 0));
+    this.sender.endOver();
+    this.transmitting = false;
+    this.deps.onEvent?.({ type: 'over', frames: this.overFrames, bytes: this.overBytes, airMs: this.airFreeAt - this.overStart });
+    if (idle) return; // nothing outstanding: the peer answers only if it has something
+    this.clear('reply');
+    this.replyTimer = this.deps.clock.setTimer(this.answerWaitMs(), () => {
+      this.replyTimer = undefined;
+      this.takeTurnIfPending();
+    });
+  }
+
+  // ---- deadlines -------------------------------------------------------------------------------------
+
+  /** Withdraws messages whose BY/ABY deadline has passed (design.md 4.8). */
+  private expire(): void {
+    const now = this.deps.clock.now();
+    for (const item of this.deps.source.pending()) {
+      if (item.deadline !== undefined && item.deadline <= now) {
+        this.sender.cancel(item.id);
+        this.deps.source.expired(item.id, now);
+        this.deps.onEvent?.({ type: 'expired', id: item.id });
+      }
+    }
+  }
+
+  private armExpiry(): void {
+    this.expiryTimer?.cancel();
+    const next = Math.min(...this.deps.source.pending().map((i) => i.deadline ?? Infinity));
+    if (!Number.isFinite(next)) return;
+    this.expiryTimer = this.deps.clock.setTimer(Math.max(0, next - this.deps.clock.now()), () => {
+      this.expire();
+      this.sender.sync(this.deps.source.pending());
+      this.armExpiry();
+    });
+  }
+}

@@ -1,0 +1,261 @@
+import { RecordKind, type LinkRecord } from '../codec/link-frame.ts';
+import type { OutboundItem, ProgressStore } from './contracts.ts';
+import { chooseFrameSize } from './frame-size.ts';
+import { bundleHash, REORDER_WINDOW } from './receiver.ts';
+import { pickNext, type SchedulerMode } from './scheduler.ts';
+import { seqAdd, seqDiff } from './seq.ts';
+
+interface OutTransfer {
+  readonly item: OutboundItem;
+  readonly hash: Uint8Array;
+  xfer: number;
+  opened: boolean;
+  /** Next byte to send for the first time. */
+  nextOffset: number;
+}
+
+interface Unacked {
+  readonly record: LinkRecord;
+  readonly over: number;
+  readonly id?: string;
+}
+
+/**
+ * The sending half of the ARQ and the scheduler: which record goes into the next frame. Retransmissions go
+ * first, then control records, then the next segment of the message the scheduler chooses at this frame
+ * boundary, so a higher priority arriving mid-over pre-empts at once, and the pre-empted message later goes
+ * on from where it stopped.
+ */
+export class Sender {
+  private nextSeq = 0;
+  private readonly unacked = new Map<number, Unacked>();
+  private retransmit: number[] = [];
+  private readonly transfers = new Map<string, OutTransfer>();
+  private readonly byXfer = new Map<number, OutTransfer>();
+  private nextXfer = 0;
+  private readonly control: LinkRecord[] = [];
+  /** Overs sent so far; records remember theirs, so a peer's turn tells which ones it has not seen. */
+  over = 0;
+  frameSize: number;
+  private loss = 0;
+  readonly stats = { records: 0, retransmissions: 0, dataBytes: 0 };
+
+  constructor(
+    private readonly peer: string,
+    private readonly progress: ProgressStore,
+    private readonly mode: SchedulerMode,
+    private readonly maxFrame: number,
+    private readonly window: number,
+  ) {
+    this.frameSize = maxFrame;
+  }
+
+  /** A new session: sequence numbers restart; transfers resume from what the peer acknowledged. */
+  reset(): void {
+    this.nextSeq = 0;
+    this.unacked.clear();
+    this.retransmit = [];
+    this.control.length = 0;
+    this.byXfer.clear();
+    for (const t of this.transfers.values()) {
+      t.opened = false;
+      t.nextOffset = Math.min(this.progress.sentOffset(this.peer, t.item.id), t.item.bundle.length);
+    }
+  }
+
+  /** Follows the outbound queue: new messages join, confirmed or withdrawn ones leave. */
+  sync(items: readonly OutboundItem[]): void {
+    const live = new Set(items.map((i) => i.id));
+    for (const [id, t] of this.transfers) if (!live.has(id)) this.drop(t);
+    for (const item of items) {
+      if (this.transfers.has(item.id)) continue;
+      const offset = Math.min(this.progress.sentOffset(this.peer, item.id), item.bundle.length);
+      this.transfers.set(item.id, { item, hash: bundleHash(item.bundle), xfer: -1, opened: false, nextOffset: offset });
+    }
+  }
+
+  /** A record from the receiving side (RESUME) that must travel reliably. */
+  queueControl(record: LinkRecord): void {
+    this.control.push(record);
+  }
+
+  /** Withdraws a message whose deadline passed: the receiver is told to drop what it holds. */
+  cancel(id: string): void {
+    const t = this.transfers.get(id);
+    if (!t) return;
+    if (t.opened) this.control.push({ kind: RecordKind.CANCEL, xfer: t.xfer });
+    this.drop(t);
+  }
+
+  custody(id: string): boolean {
+    const t = this.transfers.get(id);
+    if (!t) return false;
+    this.drop(t);
+    this.progress.forget(this.peer, id);
+    return true;
+  }
+
+  private drop(t: OutTransfer): void {
+    this.transfers.delete(t.item.id);
+    if (t.opened) this.byXfer.delete(t.xfer);
+    for (const [seq, u] of this.unacked) if (u.id === t.item.id) this.unacked.delete(seq);
+  }
+
+  /** Whether there is anything to put on the air. */
+  hasWork(): boolean {
+    return this.retransmit.length > 0 || this.control.length > 0 || (this.windowOpen() && this.candidates().length > 0);
+  }
+
+  hasUnacked(): boolean {
+    return this.unacked.size > 0;
+  }
+
+  /** Messages still held for the peer (no custody yet). */
+  pendingIds(): string[] {
+    return [...this.transfers.keys()];
+  }
+
+  /** Transfers fully sent and acknowledged but without custody: the peer may have lost its confirmation. */
+  awaitingCustody(): string[] {
+    const busy = new Set([...this.unacked.values()].map((u) => u.id));
+    return [...this.transfers.values()].filter((t) => t.opened && t.nextOffset >= t.item.bundle.length && !busy.has(t.item.id)).map((t) => t.item.id);
+  }
+
+  /** Re-opens a transfer, which makes the receiver confirm custody again if it already holds the message. */
+  reopen(id: string): void {
+    const t = this.transfers.get(id);
+    if (t) {
+      this.byXfer.delete(t.xfer);
+      t.opened = false;
+    }
+  }
+
+  private windowOpen(): boolean {
+    const oldest = this.oldestUnacked();
+    const span = oldest === undefined ? 0 : seqDiff(this.nextSeq, oldest);
+    return this.unacked.size < this.window && span < REORDER_WINDOW;
+  }
+
+  private oldestUnacked(): number | undefined {
+    let oldest: number | undefined;
+    for (const seq of this.unacked.keys()) if (oldest === undefined || seqDiff(seq, oldest) < 0) oldest = seq;
+    return oldest;
+  }
+
+  private candidates() {
+    return [...this.transfers.values()].map((t) => ({
+      t,
+      id: t.item.id,
+      priority: t.item.priority,
+      ...(t.item.deadline !== undefined ? { deadline: t.item.deadline } : {}),
+      remaining: t.opened ? t.item.bundle.length - t.nextOffset : Math.max(1, t.item.bundle.length - t.nextOffset),
+      queuedAt: t.item.queuedAt,
+    })).filter((c) => c.remaining > 0);
+  }
+
+  /** The record for the next frame, with its sequence number, or undefined when there is nothing to send. */
+  next(): { seq: number; record: LinkRecord } | undefined {
+    while (this.retransmit.length) {
+      const seq = this.retransmit.shift()!;
+      const u = this.unacked.get(seq);
+      if (!u) continue;
+      this.unacked.set(seq, { ...u, over: this.over });
+      this.stats.retransmissions++;
+      return { seq, record: u.record };
+    }
+    const ctl = this.control.shift();
+    if (ctl) return this.fresh(ctl);
+    if (!this.windowOpen()) return undefined;
+    const choice = pickNext(this.candidates(), this.mode);
+    if (!choice) return undefined;
+    const t = choice.t;
+    if (!t.opened) {
+      t.xfer = this.nextXfer;
+      this.nextXfer = (this.nextXfer + 1) & 0xffff;
+      t.opened = true;
+      this.byXfer.set(t.xfer, t);
+      // The first segment rides in the OPEN record: a short message is one frame.
+      const room = Math.max(0, this.frameSize - Buffer.byteLength(t.item.id) - 24);
+      const data = t.item.bundle.subarray(t.nextOffset, t.nextOffset + room);
+      const open: LinkRecord = { kind: RecordKind.OPEN, xfer: t.xfer, total: t.item.bundle.length, id: t.item.id, hash: t.hash, offset: t.nextOffset, data };
+      t.nextOffset += data.length;
+      this.stats.dataBytes += data.length;
+      return this.fresh(open, t.item.id);
+    }
+    const data = t.item.bundle.subarray(t.nextOffset, t.nextOffset + this.frameSize);
+    const record: LinkRecord = { kind: RecordKind.DATA, xfer: t.xfer, offset: t.nextOffset, data };
+    t.nextOffset += data.length;
+    this.stats.dataBytes += data.length;
+    return this.fresh(record, t.item.id);
+  }
+
+  private fresh(record: LinkRecord, id?: string): { seq: number; record: LinkRecord } {
+    const seq = this.nextSeq;
+    this.nextSeq = seqAdd(seq, 1);
+    this.unacked.set(seq, id === undefined ? { record, over: this.over } : { record, over: this.over, id });
+    this.stats.records++;
+    return { seq, record };
+  }
+
+  /**
+   * The peer's acknowledgement. It has seen our overs up to `echo` (mod 256) to their end, so records of those
+   * overs that it does not acknowledge are lost and go again; the loss rate also sizes the frames.
+   */
+  onAck(ack: number, bitmap: Uint8Array, echo: number | null): void {
+    const acked = (seq: number) => {
+      const d = seqDiff(seq, ack);
+      if (d < 0) return true;
+      const i = d - 1;
+      return i >= 0 && i < bitmap.length * 8 && (bitmap[i >> 3]! & (1 << (i & 7))) !== 0;
+    };
+    let sent = 0;
+    let lost = 0;
+    const touched = new Set<string>();
+    for (const [seq, u] of [...this.unacked]) {
+      const judged = echo !== null && ((echo - (u.over & 0xff)) & 0xff) < 128;
+      if (acked(seq)) {
+        this.unacked.delete(seq);
+        if (u.id) touched.add(u.id);
+        if (judged) sent++;
+      } else if (judged) {
+        sent++;
+        lost++;
+        if (!this.retransmit.includes(seq)) this.retransmit.push(seq);
+      }
+    }
+    this.retransmit.sort((a, b) => seqDiff(a, b));
+    if (sent > 0) {
+      this.loss = 0.7 * this.loss + 0.3 * (lost / sent);
+      this.frameSize = chooseFrameSize(this.frameSize, this.loss, this.maxFrame);
+    }
+    for (const id of touched) this.saveProgress(id);
+  }
+
+  /** The bytes of a message acknowledged so far: everything before its oldest unacknowledged segment. */
+  private saveProgress(id: string): void {
+    const t = this.transfers.get(id);
+    if (!t) return;
+    let acked = t.nextOffset;
+    for (const u of this.unacked.values())
+      if (u.id === id && (u.record.kind === RecordKind.DATA || u.record.kind === RecordKind.OPEN)) acked = Math.min(acked, u.record.offset);
+    this.progress.setSentOffset(this.peer, id, acked);
+  }
+
+  onResume(xfer: number, offset: number): void {
+    const t = this.byXfer.get(xfer);
+    if (!t) return;
+    for (const [seq, u] of this.unacked) if (u.id === t.item.id && u.record.kind === RecordKind.DATA) this.unacked.delete(seq);
+    t.nextOffset = Math.min(offset, t.item.bundle.length);
+    this.progress.setSentOffset(this.peer, t.item.id, t.nextOffset);
+  }
+
+  /** No answer came: everything unacknowledged goes again. */
+  retransmitAll(): void {
+    this.retransmit = [...this.unacked.keys()].sort((a, b) => seqDiff(a, b));
+  }
+
+  /** Marks the end of an over: records sent from now on belong to the next one. */
+  endOver(): void {
+    this.over++;
+  }
+}
