@@ -11,7 +11,6 @@ import {
   NONCE_BYTES,
   peekType,
   PROTOCOL_VERSION,
-  RecordKind,
   type HelloFrame,
   type SessionFrame,
 } from '../codec/link-frame.ts';
