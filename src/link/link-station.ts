@@ -76,6 +76,7 @@ export class LinkStation {
   private replyTimer?: Timer;
   private silenceTimer?: Timer;
   private pumpTimer?: Timer;
+  private turnTimer?: Timer;
   private expiryTimer?: Timer;
   private stopped = false;
   readonly stats = { overs: 0, framesOut: 0, bytesOut: 0, framesIn: 0, rejected: 0, helloAttempts: 0, authFrames: 0, authBytes: 0 };
@@ -104,7 +105,7 @@ export class LinkStation {
 
   stop(): void {
     this.stopped = true;
-    for (const t of [this.replyTimer, this.silenceTimer, this.pumpTimer, this.expiryTimer]) t?.cancel();
+    for (const t of [this.replyTimer, this.silenceTimer, this.pumpTimer, this.turnTimer, this.expiryTimer]) t?.cancel();
   }
 
   /** The outbound queue changed: pick up new messages, and speak if the channel is free. */
@@ -143,7 +144,7 @@ export class LinkStation {
     return !this.replyTimer && !this.silenceTimer && this.deps.clock.now() - this.lastHeard > this.maxFrameAirMs();
   }
 
-  private clear(which: 'reply' | 'silence' | 'pump'): void {
+  private clear(which: 'reply' | 'silence' | 'pump' | 'turn'): void {
     const key = `${which}Timer` as const;
     this[key]?.cancel();
     this[key] = undefined;
@@ -264,8 +265,9 @@ export class LinkStation {
 
   private onBytes(chunk: Uint8Array): void {
     if (this.stopped) return;
+    if (this.opts.duplex === 'half' && this.transmitting) return; // a half-duplex radio is deaf while it sends
     this.lastHeard = this.deps.clock.now();
-    if (this.opts.duplex === 'half' && !this.transmitting) {
+    if (this.opts.duplex === 'half') {
       // Carrier: the peer is on the air. Its answer has begun; wait for the end of its over.
       this.clear('reply');
       this.armSilence();
@@ -304,6 +306,7 @@ export class LinkStation {
   }
 
   private onSessionFrame(f: SessionFrame): void {
+    this.needAuthFrame = false; // the answerer speaks in this session: it accepted our proof
     switch (f.type) {
       case FrameType.RECORD:
         for (const done of this.receiver.onRecord(f.seq, f.record)) this.accept(done);
@@ -319,10 +322,16 @@ export class LinkStation {
         return;
       case FrameType.CTRL: {
         const turn = (f.flags & CtrlFlag.TURN) !== 0;
-        this.sender.onAck(f.ack, f.bitmap, f.echo);
+        // Half duplex: the peer spoke, so every over we finished had ended for it, even if it missed our turn
+        // frame; its acknowledgement judges them all. Full duplex overs overlap, so the echo says which.
+        const judged = this.opts.duplex === 'half' ? (turn ? (this.sender.over - 1) & 0xff : null) : f.echo;
+        this.sender.onAck(f.ack, f.bitmap, judged);
         if (turn) {
           this.peerOver = f.over;
           this.peerIdle = (f.flags & CtrlFlag.IDLE) !== 0;
+          // Custody comes in the peer's over once its store has the message; an idle peer has nothing left
+          // to confirm, so a complete transfer still without custody lost its confirmation on the air.
+          this.sender.reopenQuiet(this.peerIdle ? 1 : 2);
           this.clear('silence');
           this.onPeerTurn();
         }
@@ -340,7 +349,7 @@ export class LinkStation {
         this.deps.onEvent?.({ type: 'delivered', id: done.id });
         if (this.isUp && this.channelFree()) this.beginOver();
       },
-      () => undefined, // not durable: no custody; the sender keeps the message and offers it again
+      () => this.receiver.failed(done.id), // not durable: no custody; the sender keeps it and offers it again
     );
   }
 
@@ -351,9 +360,9 @@ export class LinkStation {
       return;
     }
     // Let the peer's last bits clear and acceptances settle before keying up.
-    this.clear('pump');
-    this.pumpTimer = this.deps.clock.setTimer(1, () => {
-      this.pumpTimer = undefined;
+    this.clear('turn');
+    this.turnTimer = this.deps.clock.setTimer(1, () => {
+      this.turnTimer = undefined;
       if (!this.peerIdle || this.hasSomethingToSay()) this.beginOver();
     });
   }
@@ -362,12 +371,21 @@ export class LinkStation {
     if (this.stopped || this.transmitting) return;
     if (this.phase === 'calling') return this.sendHello();
     if (!this.isUp) return;
+    // No answer: resend what is unacknowledged, and ask again for custody that never came.
     if (this.sender.hasUnacked()) this.sender.retransmitAll();
+    this.sender.reopenQuiet(1);
     if (this.hasSomethingToSay() || !this.peerIdle) this.beginOver();
   }
 
   private hasSomethingToSay(): boolean {
-    return this.receiver.owesAck || this.receiver.custody.length > 0 || this.receiver.replies.length > 0 || this.sender.hasWork() || this.needAuthFrame;
+    return (
+      this.receiver.owesAck ||
+      this.receiver.custody.length > 0 ||
+      this.receiver.replies.length > 0 ||
+      this.sender.hasWork() ||
+      this.sender.hasUnacked() ||
+      this.needAuthFrame
+    );
   }
 
   // ---- sending ---------------------------------------------------------------------------------------
@@ -379,7 +397,7 @@ export class LinkStation {
     this.expire();
     this.keyUp();
     if (this.needAuthFrame && this.transcript) {
-      this.needAuthFrame = false;
+      // Sent at the start of every over until the answerer shows, by a valid frame, that it took it.
       const auth = encodeSession({ type: FrameType.AUTH, proof: proof(this.opts.key, this.transcript, 'caller') }, this.keys.send);
       this.stats.authFrames++;
       this.stats.authBytes += auth.length;

@@ -38,6 +38,8 @@ export class Receiver {
   readonly replies: LinkRecord[] = [];
   /** RESUME records from the peer, for our own sending side, in sequence order. */
   readonly resumes: { xfer: number; offset: number }[] = [];
+  /** Complete messages handed to the sink and not yet durable there: never handed out twice. */
+  private readonly accepting = new Set<string>();
   readonly stats = { records: 0, duplicates: 0, hashMismatches: 0, refused: 0 };
 
   constructor(
@@ -107,6 +109,7 @@ export class Receiver {
           this.custody.push(r.id); // confirm again: the first confirmation may have been lost
           return undefined;
         }
+        if (this.accepting.has(r.id)) return undefined; // custody follows once the sink has it
         if (r.total > this.maxBundle) {
           this.stats.refused++;
           return undefined;
@@ -163,11 +166,18 @@ export class Receiver {
       this.transfers.set(xfer, { ...t, chunks: [], have: 0, saved: 0, resumeAsked: true });
       return undefined;
     }
+    this.accepting.add(t.id);
     return { id: t.id, bundle };
+  }
+
+  /** The sink could not store it: forget the attempt, so the sender's next offer is taken again. */
+  failed(id: string): void {
+    this.accepting.delete(id);
   }
 
   /** Called once the sink holds the message durably. */
   delivered(id: string): void {
+    this.accepting.delete(id);
     this.progress.markDelivered(this.peer, id);
     this.custody.push(id);
   }

@@ -12,6 +12,8 @@ interface OutTransfer {
   opened: boolean;
   /** Next byte to send for the first time. */
   nextOffset: number;
+  /** Peer turns seen since the transfer was complete and acknowledged, without custody. */
+  quietTurns: number;
 }
 
 interface Unacked {
@@ -70,7 +72,7 @@ export class Sender {
     for (const item of items) {
       if (this.transfers.has(item.id)) continue;
       const offset = Math.min(this.progress.sentOffset(this.peer, item.id), item.bundle.length);
-      this.transfers.set(item.id, { item, hash: bundleHash(item.bundle), xfer: -1, opened: false, nextOffset: offset });
+      this.transfers.set(item.id, { item, hash: bundleHash(item.bundle), xfer: -1, opened: false, nextOffset: offset, quietTurns: 0 });
     }
   }
 
@@ -98,7 +100,21 @@ export class Sender {
   private drop(t: OutTransfer): void {
     this.transfers.delete(t.item.id);
     if (t.opened) this.byXfer.delete(t.xfer);
-    for (const [seq, u] of this.unacked) if (u.id === t.item.id) this.unacked.delete(seq);
+    this.neuter(t.item.id);
+  }
+
+  /**
+   * Empties the unacknowledged records of a message that no longer needs them. They keep their sequence
+   * numbers and are still sent until acknowledged: the receiver applies records in order, so a gap would
+   * stall everything behind it.
+   */
+  private neuter(id: string, keepFrom?: number): void {
+    for (const [seq, u] of this.unacked) {
+      const r = u.record;
+      if (u.id !== id || r.kind === RecordKind.CANCEL || r.kind === RecordKind.RESUME) continue;
+      if (keepFrom !== undefined && r.offset < keepFrom) continue;
+      this.unacked.set(seq, { record: { kind: RecordKind.DATA, xfer: r.xfer, offset: 0, data: new Uint8Array(0) }, over: u.over });
+    }
   }
 
   /** Whether there is anything to put on the air. */
@@ -115,19 +131,27 @@ export class Sender {
     return [...this.transfers.keys()];
   }
 
-  /** Transfers fully sent and acknowledged but without custody: the peer may have lost its confirmation. */
-  awaitingCustody(): string[] {
+  /** Transfers fully sent and acknowledged but still without custody. */
+  private awaitingCustody(): OutTransfer[] {
     const busy = new Set([...this.unacked.values()].map((u) => u.id));
-    return [...this.transfers.values()].filter((t) => t.opened && t.nextOffset >= t.item.bundle.length && !busy.has(t.item.id)).map((t) => t.item.id);
+    return [...this.transfers.values()].filter((t) => t.opened && t.nextOffset >= t.item.bundle.length && !busy.has(t.item.id));
   }
 
-  /** Re-opens a transfer, which makes the receiver confirm custody again if it already holds the message. */
-  reopen(id: string): void {
-    const t = this.transfers.get(id);
-    if (t) {
+  /**
+   * Custody confirmations are not sequenced (they are idempotent), so one can be lost. A transfer that stays
+   * without custody for `afterTurns` of the peer's turns is opened again: a receiver that already holds the
+   * message answers with custody at once, without taking it twice. Returns how many were reopened.
+   */
+  reopenQuiet(afterTurns: number): number {
+    let n = 0;
+    for (const t of this.awaitingCustody()) {
+      if (++t.quietTurns < afterTurns) continue;
+      t.quietTurns = 0;
       this.byXfer.delete(t.xfer);
       t.opened = false;
+      n++;
     }
+    return n;
   }
 
   private windowOpen(): boolean {
@@ -244,7 +268,7 @@ export class Sender {
   onResume(xfer: number, offset: number): void {
     const t = this.byXfer.get(xfer);
     if (!t) return;
-    for (const [seq, u] of this.unacked) if (u.id === t.item.id && u.record.kind === RecordKind.DATA) this.unacked.delete(seq);
+    this.neuter(t.item.id, offset);
     t.nextOffset = Math.min(offset, t.item.bundle.length);
     this.progress.setSentOffset(this.peer, t.item.id, t.nextOffset);
   }
