@@ -1,0 +1,107 @@
+// KISS and link frames: round trips, any chunking, single bit flips, garbage, forged and oversized frames.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { encodeKiss, KissDecoder, KISS } from '../src/codec/kiss.ts';
+import {
+  decodeHello,
+  decodeSession,
+  encodeHello,
+  encodeSession,
+  FrameType,
+  isFrameError,
+  RecordKind,
+  type SessionFrame,
+} from '../src/codec/link-frame.ts';
+
+const KEY = new Uint8Array(32).fill(7);
+const payload = fc.uint8Array({ minLength: 1, maxLength: 300 });
+
+function chunked(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let prev = 0;
+  for (const p of [...points, bytes.length]) {
+    out.push(bytes.subarray(prev, p));
+    prev = p;
+  }
+  return out;
+}
+
+test('KISS: any frames, any chunking, with noise before and between: the same frames come out', () => {
+  fc.assert(
+    fc.property(fc.array(payload, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 12 }), fc.uint8Array({ maxLength: 20 }), (frames, cuts, noise) => {
+      const clean = noise.filter((b) => b !== KISS.FEND);
+      const wire = Buffer.concat([clean, ...frames.map((f) => encodeKiss(f))]);
+      const dec = new KissDecoder(512);
+      const got = chunked(wire, cuts).flatMap((c) => dec.push(c));
+      assert.deepEqual(got.map((f) => Buffer.from(f.payload).toString('hex')), frames.map((f) => Buffer.from(f).toString('hex')));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('KISS: a bad escape or an over-long frame drops that frame only; the decoder resynchronises', () => {
+  const dec = new KissDecoder(16);
+  const bad = Uint8Array.from([KISS.FEND, 0, 1, KISS.FESC, 0x42, 2, KISS.FEND]);
+  const long = encodeKiss(new Uint8Array(40).fill(1));
+  const good = encodeKiss(Uint8Array.from([9, 9, 9]));
+  const got = [...dec.push(bad), ...dec.push(long), ...dec.push(good)];
+  assert.deepEqual(got.map((f) => [...f.payload]), [[9, 9, 9]]);
+  assert.equal(dec.stats.dropped, 2);
+});
+
+const record = fc.oneof(
+  fc.record({ kind: fc.constant(RecordKind.DATA), xfer: fc.nat(0xffff), offset: fc.nat(1e9), data: fc.uint8Array({ maxLength: 256 }) }),
+  fc.record({ kind: fc.constant(RecordKind.OPEN), xfer: fc.nat(0xffff), total: fc.nat(1e9), id: fc.string({ minLength: 1, maxLength: 40 }), hash: fc.uint8Array({ minLength: 16, maxLength: 16 }), offset: fc.nat(1e6), data: fc.uint8Array({ maxLength: 200 }) }),
+  fc.record({ kind: fc.constant(RecordKind.CANCEL), xfer: fc.nat(0xffff) }),
+  fc.record({ kind: fc.constant(RecordKind.RESUME), xfer: fc.nat(0xffff), offset: fc.nat(1e9) }),
+);
+const sessionFrame: fc.Arbitrary<SessionFrame> = fc.oneof(
+  fc.record({ type: fc.constant(FrameType.RECORD), seq: fc.nat(0xffff), record }),
+  fc.record({ type: fc.constant(FrameType.CTRL), ack: fc.nat(0xffff), bitmap: fc.uint8Array({ maxLength: 64 }), flags: fc.nat(3), over: fc.nat(255), echo: fc.nat(255) }),
+  fc.record({ type: fc.constant(FrameType.CUSTODY), ids: fc.array(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 8 }) }),
+  fc.record({ type: fc.constant(FrameType.AUTH), proof: fc.uint8Array({ minLength: 16, maxLength: 16 }) }),
+) as fc.Arbitrary<SessionFrame>;
+
+test('session frames: round trip, and any single flipped bit is caught by the MAC', () => {
+  fc.assert(
+    fc.property(sessionFrame, fc.nat(), (f, bit) => {
+      const bytes = encodeSession(f, KEY);
+      const back = decodeSession(bytes, KEY, 1024);
+      assert.ok(!isFrameError(back), JSON.stringify(back));
+      assert.deepEqual(JSON.parse(JSON.stringify(back)), JSON.parse(JSON.stringify(f)));
+      const flipped = Uint8Array.from(bytes);
+      const i = bit % (bytes.length * 8);
+      flipped[i >> 3]! ^= 1 << (i & 7);
+      const r = decodeSession(flipped, KEY, 1024);
+      assert.ok(isFrameError(r), 'a flipped bit was accepted');
+    }),
+    { numRuns: 400 },
+  );
+});
+
+test('session frames under another key (another session) are rejected; truncations and garbage never throw', () => {
+  const other = new Uint8Array(32).fill(8);
+  fc.assert(
+    fc.property(sessionFrame, fc.uint8Array({ maxLength: 300 }), (f, junk) => {
+      const bytes = encodeSession(f, KEY);
+      assert.equal((decodeSession(bytes, other, 1024) as { error: string }).error, 'check');
+      for (let n = 0; n < bytes.length; n++) assert.ok(isFrameError(decodeSession(bytes.subarray(0, n), KEY, 1024)));
+      assert.ok(isFrameError(decodeSession(junk, KEY, 1024)));
+      assert.doesNotThrow(() => decodeHello(junk));
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('hello frames: round trip, CRC catches damage, oversized data segments are refused', () => {
+  const h = { type: FrameType.HELLO_REPLY, version: 1, station: 'bravo', nonce: new Uint8Array(16).fill(3), caps: { maxFrame: 256, window: 64, dictionaries: [0, 1] }, proof: new Uint8Array(16).fill(4) } as const;
+  const bytes = encodeHello(h);
+  assert.deepEqual(JSON.parse(JSON.stringify(decodeHello(bytes))), JSON.parse(JSON.stringify(h)));
+  const bad = Uint8Array.from(bytes);
+  bad[5]! ^= 0x10;
+  assert.equal((decodeHello(bad) as { error: string }).error, 'check');
+  const big = encodeSession({ type: FrameType.RECORD, seq: 1, record: { kind: RecordKind.DATA, xfer: 1, offset: 0, data: new Uint8Array(2000) } }, KEY);
+  assert.equal((decodeSession(big, KEY, 1024) as { error: string }).error, 'malformed');
+});
