@@ -433,7 +433,12 @@ export class LinkStation {
       this.pumpTimer = this.deps.clock.setTimer(wait, () => this.pump());
       return;
     }
-    if (this.airFreeAt - this.overStart >= this.opts.maxOverMs) return this.endOver();
+    const used = this.airFreeAt - this.overStart;
+    if (used >= this.opts.maxOverMs) {
+      // Past the budget only to finish a message whose last two frames are due (at most 15 % longer).
+      const finishing = used < 1.15 * this.opts.maxOverMs && this.sender.nextEndsWithin(2 * this.sender.frameSize);
+      if (!finishing) return this.endOver();
+    }
     this.expire();
     const next = this.sender.next();
     if (!next) return this.endOver();

@@ -40,6 +40,8 @@ export class Sender {
   over = 0;
   frameSize: number;
   private loss = 0;
+  private okSinceJudged = 0;
+  private lostSinceJudged = 0;
   readonly stats = { records: 0, retransmissions: 0, dataBytes: 0 };
 
   constructor(
@@ -177,6 +179,16 @@ export class Sender {
     })).filter((c) => c.remaining > 0);
   }
 
+  /**
+   * Whether the message the scheduler would continue next is already under way and ends within `bytes`:
+   * an over may run a little long to finish it rather than leave its tail for the next over.
+   */
+  nextEndsWithin(bytes: number): boolean {
+    if (this.retransmit.length || this.control.length || !this.windowOpen()) return false;
+    const choice = pickNext(this.candidates(), this.mode);
+    return !!choice && choice.t.opened && choice.remaining <= bytes;
+  }
+
   /** The record for the next frame, with its sequence number, or undefined when there is nothing to send. */
   next(): { seq: number; record: LinkRecord } | undefined {
     while (this.retransmit.length) {
@@ -232,25 +244,26 @@ export class Sender {
       const i = d - 1;
       return i >= 0 && i < bitmap.length * 8 && (bitmap[i >> 3]! & (1 << (i & 7))) !== 0;
     };
-    let sent = 0;
-    let lost = 0;
     const touched = new Set<string>();
     for (const [seq, u] of [...this.unacked]) {
       const judged = echo !== null && ((echo - (u.over & 0xff)) & 0xff) < 128;
       if (acked(seq)) {
         this.unacked.delete(seq);
         if (u.id) touched.add(u.id);
-        if (judged) sent++;
+        this.okSinceJudged++;
       } else if (judged) {
-        sent++;
-        lost++;
+        this.lostSinceJudged++;
         if (!this.retransmit.includes(seq)) this.retransmit.push(seq);
       }
     }
     this.retransmit.sort((a, b) => seqDiff(a, b));
-    if (sent > 0) {
-      this.loss = 0.7 * this.loss + 0.3 * (lost / sent);
+    // Loss is measured per judgement (an over answered), over every acknowledgement since the last one.
+    const sent = this.okSinceJudged + this.lostSinceJudged;
+    if (echo !== null && sent > 0) {
+      this.loss = 0.7 * this.loss + 0.3 * (this.lostSinceJudged / sent);
       this.frameSize = chooseFrameSize(this.frameSize, this.loss, this.maxFrame);
+      this.okSinceJudged = 0;
+      this.lostSinceJudged = 0;
     }
     for (const id of touched) this.saveProgress(id);
   }
