@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerQueue } from './queue-command.ts';
+import { registerSim } from './sim-command.ts';
 import { registerStart } from './start-command.ts';
 
 const program = new Command('hfmail')
@@ -7,6 +8,7 @@ const program = new Command('hfmail')
   .version('0.1.0');
 registerStart(program);
 registerQueue(program);
+registerSim(program);
 
 try {
   await program.parseAsync(process.argv);
