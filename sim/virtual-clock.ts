@@ -32,11 +32,14 @@ export class VirtualClock implements Clock {
     return { cancel: () => void (e.dead = true) };
   }
 
-  /** Runs events up to `until` (ms since the epoch) or until none is left; returns false if none is left. */
+  /** Runs events up to `until` (ms since the epoch); time then stands at `until`. Returns false if none is left. */
   async runUntil(until: number, maxEvents = 10_000_000): Promise<boolean> {
     for (let i = 0; i < maxEvents; i++) {
       const e = this.peek();
-      if (!e) return false;
+      if (!e) {
+        if (Number.isFinite(until)) this.t = Math.max(this.t, until);
+        return false;
+      }
       if (e.at > until) {
         this.t = until;
         return true;
