@@ -1,7 +1,19 @@
-import { deflateBundle } from './deflate-bundle.ts';
+import { CURRENT_DICTIONARY_VERSION, encodeBundle } from '../src/codec/index.ts';
 import type { ScenarioMessage } from './scenario.ts';
 
-/** How the simulator turns a scenario message into the bytes that cross the link. */
+/** A scenario message as the gateway would send it: a bundle with an envelope and the dictionary-compressed body. */
 export function simBundle(m: ScenarioMessage): Uint8Array {
-  return deflateBundle(m);
+  return encodeBundle(
+    {
+      id: m.id,
+      priority: { value: m.priority, source: 'mt-priority', requested: m.priority },
+      sender: 'team@field.example',
+      params: { smtputf8: false, size: m.content.length },
+      recipients: [{ address: 'ops@base.example', notify: ['SUCCESS', 'FAILURE'], orcpt: { type: 'rfc822', address: 'ops@base.example' } }],
+      receivedAt: 1_800_000_000_000 + m.atMs,
+      submitter: { clientAddress: '127.0.0.1', clientHostname: '', helo: 'laptop.field.example', trusted: true },
+      content: m.content,
+    },
+    CURRENT_DICTIONARY_VERSION,
+  );
 }

@@ -1,0 +1,53 @@
+import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { CodecError } from './codec-error.ts';
+import { dictionaryFor } from './dictionary.ts';
+
+/** Body codecs, by their number on the wire. */
+export const BodyCodec = {
+  STORED: 0,
+  DEFLATE: 1, // raw deflate, level 9, with the preset dictionary of the bundle's dictionary version
+  BROTLI: 2, // quality 11, text mode (Node's brotli takes no custom dictionary)
+} as const;
+
+export interface CompressedBody {
+  readonly codec: number;
+  readonly dictionary: number;
+  readonly bytes: Uint8Array;
+}
+
+/** Tries every codec and keeps the smallest; lossless, so the content is byte-identical after the hop. */
+export function compressBody(content: Uint8Array, dictionaryVersion: number): CompressedBody {
+  const dict = dictionaryFor(dictionaryVersion) ?? new Uint8Array(0);
+  const options: CompressedBody[] = [{ codec: BodyCodec.STORED, dictionary: 0, bytes: content }];
+  options.push({ codec: BodyCodec.DEFLATE, dictionary: dict.length ? dictionaryVersion : 0, bytes: deflateRawSync(content, { level: 9, ...(dict.length ? { dictionary: dict } : {}) }) });
+  options.push({
+    codec: BodyCodec.BROTLI,
+    dictionary: 0,
+    bytes: brotliCompressSync(content, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT, [constants.BROTLI_PARAM_SIZE_HINT]: content.length },
+    }),
+  });
+  return options.reduce((best, o) => (o.bytes.length < best.bytes.length ? o : best));
+}
+
+/**
+ * Inflates at most `expected` bytes (the declared length, already checked against the receiver's limit): a
+ * decompression bomb stops at the limit instead of filling memory.
+ */
+export function decompressBody(body: CompressedBody, expected: number): Uint8Array | CodecError {
+  const dict = dictionaryFor(body.dictionary);
+  if (dict === undefined) return { error: 'unknown-dictionary', detail: `dictionary version ${body.dictionary}` };
+  let out: Uint8Array;
+  try {
+    if (body.codec === BodyCodec.STORED) out = body.bytes;
+    else if (body.codec === BodyCodec.DEFLATE) out = inflateRawSync(body.bytes, { maxOutputLength: Math.max(1, expected), ...(dict.length ? { dictionary: dict } : {}) });
+    else if (body.codec === BodyCodec.BROTLI) out = brotliDecompressSync(body.bytes, { maxOutputLength: Math.max(1, expected) });
+    else return { error: 'bad-compression', detail: `unknown body codec ${body.codec}` };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') return { error: 'too-large', detail: `body inflates past its declared ${expected} bytes` };
+    return { error: 'bad-compression', detail: (err as Error).message };
+  }
+  if (out.length !== expected) return { error: 'length-mismatch', detail: `body is ${out.length} bytes, declared ${expected}` };
+  return out;
+}

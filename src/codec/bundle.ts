@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import { Decoder, Encoder } from 'cbor-x';
+import type { DeadlineMode, MailParams, Notify, NotifyCondition, Priority, PrioritySource, QueuedMessage, Recipient, Submitter, TypedAddress } from '../core/index.ts';
+import { compressBody, decompressBody } from './body-compression.ts';
+import type { CodecError } from './codec-error.ts';
+
+/**
+ * One message as it crosses the link: the whole envelope, absent parameters kept absent, deadlines as seconds
+ * remaining at encoding time, and the content compressed losslessly. CBOR positional arrays with no state
+ * shared between bundles, so each one decodes alone (docs/protocol.md, "Bundles").
+ */
+export interface Bundle {
+  readonly id: string;
+  readonly priority: Priority;
+  readonly by?: RemainingDeadline;
+  readonly aby?: RemainingDeadline;
+  readonly sender: string;
+  readonly params: Omit<MailParams, 'by' | 'aby'>;
+  readonly recipients: readonly BundleRecipient[];
+  readonly receivedAt: number;
+  readonly submitter?: Submitter;
+  readonly content: Uint8Array;
+}
+
+export interface RemainingDeadline {
+  readonly remainingSeconds: number;
+  readonly mode: DeadlineMode;
+  readonly trace: boolean;
+  readonly requestedSeconds: number;
+}
+
+export type BundleRecipient = Pick<Recipient, 'address' | 'notify' | 'orcpt' | 'arcpt'>;
+
+export interface DecodeLimits {
+  readonly maxContent: number;
+  readonly maxRecipients: number;
+  /** Dictionary versions this end holds. */
+  readonly dictionaries: readonly number[];
+}
+
+export const DEFAULT_LIMITS: DecodeLimits = { maxContent: 16 * 1024 * 1024, maxRecipients: 1000, dictionaries: [0, 1] };
+
+const FORMAT = 1;
+const SOURCES: readonly PrioritySource[] = ['mt-priority', 'draft-priority', 'header', 'policy'];
+const NOTIFY_BITS: Record<NotifyCondition, number> = { SUCCESS: 1, FAILURE: 2, DELAY: 4 };
+const RETS = ['FULL', 'HDRS'] as const;
+const BODIES = ['7BIT', '8BITMIME'] as const;
+const MAX_TEXT = 1024;
+
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+export function bundleFromMessage(msg: QueuedMessage, now: number): Bundle {
+  const { by, aby, ...params } = msg.params;
+  const remaining = (d: NonNullable<MailParams['by']>): RemainingDeadline => ({ remainingSeconds: Math.floor((d.at - now) / 1000), mode: d.mode, trace: d.trace, requestedSeconds: d.requestedSeconds });
+  return {
+    id: msg.id,
+    priority: msg.priority,
+    ...(by ? { by: remaining(by) } : {}),
+    ...(aby ? { aby: remaining(aby) } : {}),
+    sender: msg.sender,
+    params,
+    recipients: msg.recipients.map((r) => ({ address: r.address, notify: r.notify, ...(r.orcpt ? { orcpt: r.orcpt } : {}), ...(r.arcpt ? { arcpt: r.arcpt } : {}) })),
+    receivedAt: msg.receivedAt,
+    submitter: msg.submitter,
+    content: msg.content,
+  };
+}
+
+/**
+ * The first 8 bytes of SHA-256 of the content, so the receiver can verify what it inflated (a dictionary that
+ * differs under the same version would otherwise go unnoticed). The link already checks the bundle's own hash.
+ */
+export function contentHash(content: Uint8Array): Uint8Array {
+  return createHash('sha256').update(content).digest().subarray(0, 8);
+}
+
+export function encodeBundle(b: Bundle, dictionaryVersion: number): Uint8Array {
+  const body = compressBody(b.content, dictionaryVersion);
+  const deadline = (d?: RemainingDeadline) => (d ? [d.remainingSeconds, d.mode === 'R' ? 1 : 0, d.trace ? 1 : 0, d.requestedSeconds] : null);
+  const typed = (t?: TypedAddress) => (t ? [t.type, t.address] : null);
+  const p = b.params;
+  const tuple = [
+    FORMAT,
+    b.id,
+    [b.priority.value, SOURCES.indexOf(b.priority.source), b.priority.requested ?? null],
+    deadline(b.by),
+    deadline(b.aby),
+    b.sender,
+    [p.envid ?? null, p.ret ? RETS.indexOf(p.ret) : null, p.body ? BODIES.indexOf(p.body) : null, p.smtputf8 ? 1 : 0, p.size ?? null],
+    // An ORCPT that repeats the recipient's own address (the usual case) travels as its type alone.
+    b.recipients.map((r) => [r.address, notifyCode(r.notify), r.orcpt && r.orcpt.address === r.address ? [r.orcpt.type] : typed(r.orcpt), typed(r.arcpt)]),
+    b.receivedAt,
+    b.submitter ? [b.submitter.clientAddress, b.submitter.clientHostname, b.submitter.helo, b.submitter.user ?? null, b.submitter.trusted ? 1 : 0] : null,
+    [body.codec, body.dictionary, b.content.length, contentHash(b.content)],
+    body.bytes,
+  ];
+  return encoder.encode(tuple);
+}
+
+/** null = absent, 0 = NEVER, else a bit set of SUCCESS / FAILURE / DELAY. */
+function notifyCode(n: Notify): number | null {
+  if (n === null) return null;
+  if (n === 'NEVER') return 0;
+  return n.reduce((bits, c) => bits | NOTIFY_BITS[c], 0);
+}
+
+function notifyValue(code: unknown): Notify | undefined {
+  if (code === null) return null;
+  if (code === 0) return 'NEVER';
+  if (!isInt(code) || code < 1 || code > 7) return undefined;
+  return (Object.keys(NOTIFY_BITS) as NotifyCondition[]).filter((c) => (code & NOTIFY_BITS[c]) !== 0);
+}
+
+export function decodeBundle(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS): Bundle | CodecError {
+  if (bytes.length > limits.maxContent + 64 * 1024) return { error: 'too-large', detail: `bundle of ${bytes.length} bytes` };
+  let v: unknown;
+  try {
+    v = decoder.decode(bytes);
+  } catch (err) {
+    const msg = (err as Error).message ?? String(err);
+    return { error: /end of|Unexpected end/i.test(msg) ? 'truncated' : 'bad-cbor', detail: msg };
+  }
+  const bad = (detail: string): CodecError => ({ error: 'schema', detail });
+  if (!Array.isArray(v) || v.length !== 12) return bad('not a bundle');
+  const [format, id, prio, by, aby, sender, params, rcpts, receivedAt, submitter, bodyInfo, bodyBytes] = v as unknown[];
+  if (format !== FORMAT) return bad(`bundle format ${String(format)}`);
+  if (!isText(id, 255) || id === '') return bad('id');
+  if (!Array.isArray(prio) || prio.length !== 3 || !isInt(prio[0]) || prio[0] < -9 || prio[0] > 9 || !isInt(prio[1]) || !SOURCES[prio[1]] || !(prio[2] === null || (isInt(prio[2]) && Math.abs(prio[2]) <= 99)))
+    return bad('priority');
+  const priority: Priority = prio[2] === null ? { value: prio[0], source: SOURCES[prio[1]]! } : { value: prio[0], source: SOURCES[prio[1]]!, requested: prio[2] };
+  const byD = deadlineValue(by);
+  const abyD = deadlineValue(aby);
+  if (byD === undefined || abyD === undefined) return bad('deadline');
+  if (!isText(sender, MAX_TEXT)) return bad('sender');
+  if (!Array.isArray(params) || params.length !== 5) return bad('params');
+  const [envid, ret, body, utf8, size] = params as unknown[];
+  if (!(envid === null || isText(envid, 100)) || !(ret === null || ret === 0 || ret === 1) || !(body === null || body === 0 || body === 1) || !(utf8 === 0 || utf8 === 1) || !(size === null || (isInt(size) && size >= 0)))
+    return bad('params');
+  if (!Array.isArray(rcpts) || rcpts.length === 0 || rcpts.length > limits.maxRecipients) return bad(`recipients (1..${limits.maxRecipients})`);
+  const recipients: BundleRecipient[] = [];
+  for (const r of rcpts as unknown[]) {
+    if (!Array.isArray(r) || r.length !== 4 || !isText(r[0], MAX_TEXT)) return bad('recipient');
+    const notify = notifyValue(r[1]);
+    const orcpt = Array.isArray(r[2]) && r[2].length === 1 ? typedValue([r[2][0], r[0]]) : typedValue(r[2]);
+    const arcpt = typedValue(r[3]);
+    if (notify === undefined || orcpt === undefined || arcpt === undefined) return bad('recipient parameters');
+    recipients.push({ address: r[0], notify, ...(orcpt ? { orcpt } : {}), ...(arcpt ? { arcpt } : {}) });
+  }
+  if (!isInt(receivedAt) || receivedAt < 0) return bad('receivedAt');
+  let sub: Submitter | undefined;
+  if (submitter !== null) {
+    if (!Array.isArray(submitter) || submitter.length !== 5 || !isText(submitter[0], 64) || !isText(submitter[1], 255) || !isText(submitter[2], 255) || !(submitter[3] === null || isText(submitter[3], 255)) || !(submitter[4] === 0 || submitter[4] === 1))
+      return bad('submitter');
+    sub = { clientAddress: submitter[0], clientHostname: submitter[1], helo: submitter[2], ...(submitter[3] !== null ? { user: submitter[3] } : {}), trusted: submitter[4] === 1 };
+  }
+  if (!Array.isArray(bodyInfo) || bodyInfo.length !== 4 || !isInt(bodyInfo[0]) || !isInt(bodyInfo[1]) || !isInt(bodyInfo[2]) || !(bodyInfo[3] instanceof Uint8Array) || bodyInfo[3].length !== 8)
+    return bad('body header');
+  if (!(bodyBytes instanceof Uint8Array)) return bad('body');
+  const [codec, dictionary, length, hash] = bodyInfo as [number, number, number, Uint8Array];
+  // Declared sizes are checked before anything is inflated.
+  if (length > limits.maxContent) return { error: 'too-large', detail: `content of ${length} bytes declared; the limit is ${limits.maxContent}` };
+  if (!limits.dictionaries.includes(dictionary)) return { error: 'unknown-dictionary', detail: `dictionary version ${dictionary}` };
+  const content = decompressBody({ codec, dictionary, bytes: bodyBytes }, length);
+  if (!(content instanceof Uint8Array)) return content;
+  if (!Buffer.from(contentHash(content)).equals(Buffer.from(hash))) return { error: 'hash-mismatch', detail: 'content does not match its hash' };
+  const p: { -readonly [K in keyof Bundle['params']]: Bundle['params'][K] } = { smtputf8: utf8 === 1 };
+  if (envid !== null) p.envid = envid as string;
+  if (ret !== null) p.ret = RETS[ret as 0 | 1];
+  if (body !== null) p.body = BODIES[body as 0 | 1];
+  if (size !== null) p.size = size as number;
+  return {
+    id,
+    priority,
+    ...(byD ? { by: byD } : {}),
+    ...(abyD ? { aby: abyD } : {}),
+    sender,
+    params: p,
+    recipients,
+    receivedAt,
+    ...(sub ? { submitter: sub } : {}),
+    content: Buffer.from(content),
+  };
+}
+
+function deadlineValue(v: unknown): RemainingDeadline | null | undefined {
+  if (v === null) return null;
+  if (!Array.isArray(v) || v.length !== 4 || !isInt(v[0]) || !(v[1] === 0 || v[1] === 1) || !(v[2] === 0 || v[2] === 1) || !isInt(v[3])) return undefined;
+  if (Math.abs(v[0]) > 999_999_999 || Math.abs(v[3]) > 999_999_999) return undefined;
+  return { remainingSeconds: v[0], mode: v[1] === 1 ? 'R' : 'N', trace: v[2] === 1, requestedSeconds: v[3] };
+}
+
+function typedValue(v: unknown): TypedAddress | null | undefined {
+  if (v === null) return null;
+  if (!Array.isArray(v) || v.length !== 2 || !isText(v[0], 64) || !isText(v[1], MAX_TEXT)) return undefined;
+  return { type: v[0], address: v[1] };
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v);
+}
+
+function isText(v: unknown, max: number): v is string {
+  return typeof v === 'string' && v.length <= max;
+}
