@@ -57,8 +57,8 @@ function bundle(n: number, seed: number): Uint8Array {
   return b;
 }
 
-/** A mangler from a seed: flips bits at `ber` and drops whole chunks with `pDrop`. */
-function noisy(seed: number, ber: number, pDrop = 0) {
+/** A mangler from a seed: flips bits at `ber`, drops whole chunks with `pDrop`, and repeats some (`pDup`). */
+function noisy(seed: number, ber: number, pDrop = 0, pDup = 0) {
   const rnd = testRandom(seed);
   const u = () => {
     const b = rnd.bytes(4);
@@ -69,7 +69,8 @@ function noisy(seed: number, ber: number, pDrop = 0) {
       if (u() / 2 ** 32 < pDrop) return null;
       const out = Uint8Array.from(chunk);
       for (let i = 0; i < out.length * 8; i++) if (u() / 2 ** 32 < ber) out[i >> 3]! ^= 1 << (i & 7);
-      return out;
+      // A repeated frame (a digipeater, an echo) arrives twice; the receiver must not take it twice.
+      return u() / 2 ** 32 < pDup ? Buffer.concat([out, out]) : out;
     },
   };
 }
@@ -77,7 +78,7 @@ function noisy(seed: number, ber: number, pDrop = 0) {
 test('lossy link: every message arrives exactly once, byte-identical (seeded)', async () => {
   for (const seed of [1, 2, 3, 4]) {
     const clock = new TestClock();
-    const n = noisy(seed, 2e-4, 0.05);
+    const n = noisy(seed, 2e-4, 0.05, 0.05);
     const w = wire(clock, 2400, 1500, (c) => n.mangle(c));
     const { alpha, bravo } = pair(clock, w, { maxOverMs: 15_000 });
     const sent = new Map<string, Uint8Array>();

@@ -109,3 +109,12 @@ test('random lossy scenarios: every message exactly once, byte-identical, whatev
     assert.deepEqual([r.delivered, r.lost, r.duplicates, r.corrupted], [12, 0, 0, 0], `seed ${seed}: ${JSON.stringify({ ...r, deliveryOrder: undefined })}`);
   }
 });
+
+test('full duplex: no turns to wait for, every message exactly once over a noisy cable', async () => {
+  for (const ber of [0, 3e-4]) {
+    const s = parseScenario({ name: 'fd', seed: 4, link: { bitRate: 9600, duplex: 'full', ber, maxFrame: 256, maxOverS: 5 }, messages: { generate: { count: 30, sizeBytes: { min: 500, max: 5000 } } }, timeLimitS: 3600 });
+    const r = await runScenario(s, { bundle: simBundle });
+    assert.deepEqual([r.delivered, r.lost, r.duplicates, r.corrupted], [30, 0, 0, 0], `ber ${ber}, seed 4`);
+    if (ber === 0) assert.ok(r.goodputRatio > 1.5, `clean full duplex goodput ${r.goodputRatio}`);
+  }
+});

@@ -356,7 +356,7 @@ export class LinkStation {
   /** The peer handed the channel over. Answer when it expects one or when we have something to say. */
   private onPeerTurn(): void {
     if (this.opts.duplex === 'full') {
-      if (this.receiver.owesAck) this.beginOver();
+      if (this.hasSomethingToSay()) this.beginOver();
       return;
     }
     // Let the peer's last bits clear and acceptances settle before keying up.
@@ -455,6 +455,14 @@ export class LinkStation {
     this.transmitting = false;
     this.deps.onEvent?.({ type: 'over', frames: this.overFrames, bytes: this.overBytes, airMs: this.airFreeAt - this.overStart });
     if (idle) return; // nothing outstanding: the peer answers only if it has something
+    // Full duplex: the answer to this over comes while we go on with the next one.
+    if (this.opts.duplex === 'full' && this.sender.hasWork()) {
+      this.clear('turn');
+      this.turnTimer = this.deps.clock.setTimer(0, () => {
+        this.turnTimer = undefined;
+        this.beginOver();
+      });
+    }
     this.clear('reply');
     this.replyTimer = this.deps.clock.setTimer(this.answerWaitMs(), () => {
       this.replyTimer = undefined;
