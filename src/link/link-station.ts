@@ -73,13 +73,16 @@ export class LinkStation {
   private peerOver = 0xff;
   private peerIdle = true;
   private helloAttempts = 0;
+  private measuredAnswerMs?: number;
+  /** When our last over leaves the air, while its answer is awaited. */
+  private answerExpectedFrom?: number;
   private replyTimer?: Timer;
   private silenceTimer?: Timer;
   private pumpTimer?: Timer;
   private turnTimer?: Timer;
   private expiryTimer?: Timer;
   private stopped = false;
-  readonly stats = { overs: 0, framesOut: 0, bytesOut: 0, framesIn: 0, rejected: 0, helloAttempts: 0, authFrames: 0, authBytes: 0 };
+  readonly stats = { overs: 0, framesOut: 0, bytesOut: 0, framesIn: 0, rejected: 0, helloAttempts: 0, authFrames: 0, authBytes: 0, answerDelayMs: 0 };
 
   constructor(
     private readonly opts: LinkOptions,
@@ -131,11 +134,26 @@ export class LinkStation {
     return this.frameAirMs(this.opts.maxFrame + 40);
   }
 
-  /** How long to wait for the first byte of an answer after our over ends. */
+  /**
+   * How long to wait for the first byte of an answer after our over ends: what is still on the air, then the
+   * peer's turnaround and latency as measured on this link (the profile's figures until there is a measurement),
+   * one frame, and a margin.
+   */
   private answerWaitMs(): number {
     const latency = this.opts.latencyMs ?? 50;
     const turn = this.opts.duplex === 'half' ? this.opts.turnaroundMs : 0;
-    return Math.max(0, this.airFreeAt - this.deps.clock.now()) + turn + 2 * latency + this.maxFrameAirMs() + MARGIN_MS;
+    const expected = Math.max(turn + 2 * latency, this.measuredAnswerMs ?? 0);
+    return Math.max(0, this.airFreeAt - this.deps.clock.now()) + expected + this.maxFrameAirMs() + MARGIN_MS;
+  }
+
+  /** Learns the answer delay (peer turnaround plus round-trip latency) from the first byte of each answer. */
+  private measureAnswer(): void {
+    if (this.answerExpectedFrom === undefined) return;
+    const sample = this.deps.clock.now() - this.answerExpectedFrom;
+    this.answerExpectedFrom = undefined;
+    if (sample <= 0) return;
+    this.measuredAnswerMs = this.measuredAnswerMs === undefined ? sample : 0.75 * this.measuredAnswerMs + 0.25 * sample;
+    this.stats.answerDelayMs = Math.round(this.measuredAnswerMs);
   }
 
   private channelFree(): boolean {
@@ -269,6 +287,7 @@ export class LinkStation {
     this.lastHeard = this.deps.clock.now();
     if (this.opts.duplex === 'half') {
       // Carrier: the peer is on the air. Its answer has begun; wait for the end of its over.
+      if (this.replyTimer) this.measureAnswer();
       this.clear('reply');
       this.armSilence();
     }
@@ -464,8 +483,10 @@ export class LinkStation {
       });
     }
     this.clear('reply');
+    this.answerExpectedFrom = this.airFreeAt;
     this.replyTimer = this.deps.clock.setTimer(this.answerWaitMs(), () => {
       this.replyTimer = undefined;
+      this.answerExpectedFrom = undefined;
       this.takeTurnIfPending();
     });
   }
