@@ -40,7 +40,8 @@ export interface DecodeLimits {
 
 export const DEFAULT_LIMITS: DecodeLimits = { maxContent: 16 * 1024 * 1024, maxRecipients: 1000, dictionaries: [0, 1] };
 
-const FORMAT = 1;
+const FORMAT = 3;
+const MAX_ENVELOPE = 64 * 1024;
 const SOURCES: readonly PrioritySource[] = ['mt-priority', 'draft-priority', 'header', 'policy'];
 const NOTIFY_BITS: Record<NotifyCondition, number> = { SUCCESS: 1, FAILURE: 2, DELAY: 4 };
 const RETS = ['FULL', 'HDRS'] as const;
@@ -75,13 +76,16 @@ export function contentHash(content: Uint8Array): Uint8Array {
   return createHash('sha256').update(content).digest().subarray(0, 8);
 }
 
+/**
+ * The bundle: `[format, [codec, dictionary, contentLength, envelopeLength, hash], compressed]`, where the
+ * compressed stream is the content followed by the envelope (id first) as CBOR. The envelope comes after the
+ * content so that deflate finds its addresses in the header fields it has just seen.
+ */
 export function encodeBundle(b: Bundle, dictionaryVersion: number): Uint8Array {
-  const body = compressBody(b.content, dictionaryVersion);
   const deadline = (d?: RemainingDeadline) => (d ? [d.remainingSeconds, d.mode === 'R' ? 1 : 0, d.trace ? 1 : 0, d.requestedSeconds] : null);
   const typed = (t?: TypedAddress) => (t ? [t.type, t.address] : null);
   const p = b.params;
-  const tuple = [
-    FORMAT,
+  const envelope = encoder.encode([
     b.id,
     [b.priority.value, SOURCES.indexOf(b.priority.source), b.priority.requested ?? null],
     deadline(b.by),
@@ -92,10 +96,10 @@ export function encodeBundle(b: Bundle, dictionaryVersion: number): Uint8Array {
     b.recipients.map((r) => [r.address, notifyCode(r.notify), r.orcpt && r.orcpt.address === r.address ? [r.orcpt.type] : typed(r.orcpt), typed(r.arcpt)]),
     b.receivedAt,
     b.submitter ? [b.submitter.clientAddress, b.submitter.clientHostname, b.submitter.helo, b.submitter.user ?? null, b.submitter.trusted ? 1 : 0] : null,
-    [body.codec, body.dictionary, b.content.length, contentHash(b.content)],
-    body.bytes,
-  ];
-  return encoder.encode(tuple);
+  ]);
+  const stream = Buffer.concat([b.content, envelope]);
+  const body = compressBody(stream, dictionaryVersion);
+  return encoder.encode([FORMAT, [body.codec, body.dictionary, b.content.length, envelope.length, contentHash(stream)], body.bytes]);
 }
 
 /** null = absent, 0 = NEVER, else a bit set of SUCCESS / FAILURE / DELAY. */
@@ -113,18 +117,29 @@ function notifyValue(code: unknown): Notify | undefined {
 }
 
 export function decodeBundle(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS): Bundle | CodecError {
-  if (bytes.length > limits.maxContent + 64 * 1024) return { error: 'too-large', detail: `bundle of ${bytes.length} bytes` };
-  let v: unknown;
-  try {
-    v = decoder.decode(bytes);
-  } catch (err) {
-    const msg = (err as Error).message ?? String(err);
-    return { error: /end of|Unexpected end/i.test(msg) ? 'truncated' : 'bad-cbor', detail: msg };
-  }
+  if (bytes.length > limits.maxContent + MAX_ENVELOPE) return { error: 'too-large', detail: `bundle of ${bytes.length} bytes` };
+  const outer = cbor(bytes);
+  if ('error' in outer) return outer;
   const bad = (detail: string): CodecError => ({ error: 'schema', detail });
-  if (!Array.isArray(v) || v.length !== 12) return bad('not a bundle');
-  const [format, id, prio, by, aby, sender, params, rcpts, receivedAt, submitter, bodyInfo, bodyBytes] = v as unknown[];
+  const v = outer.value;
+  if (!Array.isArray(v) || v.length !== 3) return bad('not a bundle');
+  const [format, info, compressed] = v as unknown[];
   if (format !== FORMAT) return bad(`bundle format ${String(format)}`);
+  if (!Array.isArray(info) || info.length !== 5 || !info.slice(0, 4).every((x) => isInt(x) && x >= 0) || !(info[4] instanceof Uint8Array) || info[4].length !== 8)
+    return bad('body header');
+  if (!(compressed instanceof Uint8Array)) return bad('body');
+  const [codec, dictionary, contentLength, envelopeLength, hash] = info as [number, number, number, number, Uint8Array];
+  // Declared sizes are checked before anything is inflated.
+  if (contentLength > limits.maxContent) return { error: 'too-large', detail: `content of ${contentLength} bytes declared; the limit is ${limits.maxContent}` };
+  if (envelopeLength > MAX_ENVELOPE) return { error: 'too-large', detail: `envelope of ${envelopeLength} bytes declared` };
+  if (!limits.dictionaries.includes(dictionary)) return { error: 'unknown-dictionary', detail: `dictionary version ${dictionary}` };
+  const stream = decompressBody({ codec, dictionary, bytes: compressed }, contentLength + envelopeLength);
+  if (!(stream instanceof Uint8Array)) return stream;
+  if (!Buffer.from(contentHash(stream)).equals(Buffer.from(hash))) return { error: 'hash-mismatch', detail: 'content does not match its hash' };
+  const env = cbor(stream.subarray(contentLength));
+  if ('error' in env) return env;
+  if (!Array.isArray(env.value) || env.value.length !== 9) return bad('envelope');
+  const [id, prio, by, aby, sender, params, rcpts, receivedAt, submitter] = env.value as unknown[];
   if (!isText(id, 255) || id === '') return bad('id');
   if (!Array.isArray(prio) || prio.length !== 3 || !isInt(prio[0]) || prio[0] < -9 || prio[0] > 9 || !isInt(prio[1]) || !SOURCES[prio[1]] || !(prio[2] === null || (isInt(prio[2]) && Math.abs(prio[2]) <= 99)))
     return bad('priority');
@@ -154,16 +169,6 @@ export function decodeBundle(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_L
       return bad('submitter');
     sub = { clientAddress: submitter[0], clientHostname: submitter[1], helo: submitter[2], ...(submitter[3] !== null ? { user: submitter[3] } : {}), trusted: submitter[4] === 1 };
   }
-  if (!Array.isArray(bodyInfo) || bodyInfo.length !== 4 || !isInt(bodyInfo[0]) || !isInt(bodyInfo[1]) || !isInt(bodyInfo[2]) || !(bodyInfo[3] instanceof Uint8Array) || bodyInfo[3].length !== 8)
-    return bad('body header');
-  if (!(bodyBytes instanceof Uint8Array)) return bad('body');
-  const [codec, dictionary, length, hash] = bodyInfo as [number, number, number, Uint8Array];
-  // Declared sizes are checked before anything is inflated.
-  if (length > limits.maxContent) return { error: 'too-large', detail: `content of ${length} bytes declared; the limit is ${limits.maxContent}` };
-  if (!limits.dictionaries.includes(dictionary)) return { error: 'unknown-dictionary', detail: `dictionary version ${dictionary}` };
-  const content = decompressBody({ codec, dictionary, bytes: bodyBytes }, length);
-  if (!(content instanceof Uint8Array)) return content;
-  if (!Buffer.from(contentHash(content)).equals(Buffer.from(hash))) return { error: 'hash-mismatch', detail: 'content does not match its hash' };
   const p: { -readonly [K in keyof Bundle['params']]: Bundle['params'][K] } = { smtputf8: utf8 === 1 };
   if (envid !== null) p.envid = envid as string;
   if (ret !== null) p.ret = RETS[ret as 0 | 1];
@@ -179,8 +184,18 @@ export function decodeBundle(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_L
     recipients,
     receivedAt,
     ...(sub ? { submitter: sub } : {}),
-    content: Buffer.from(content),
+    content: Buffer.from(stream.subarray(0, contentLength)),
   };
+}
+
+/** cbor-x behind a wall: whatever it throws becomes an error value. */
+function cbor(bytes: Uint8Array): { value: unknown } | CodecError {
+  try {
+    return { value: decoder.decode(bytes) };
+  } catch (err) {
+    const msg = (err as Error).message ?? String(err);
+    return { error: /end of|Unexpected end/i.test(msg) ? 'truncated' : 'bad-cbor', detail: msg };
+  }
 }
 
 function deadlineValue(v: unknown): RemainingDeadline | null | undefined {

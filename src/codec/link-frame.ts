@@ -32,6 +32,8 @@ export const CtrlFlag = {
 } as const;
 
 export const MAC_BYTES = 8;
+/** Bundle hash in OPEN: the first bytes of SHA-256, checked by the receiver before custody. */
+export const HASH_BYTES = 8;
 export const NONCE_BYTES = 16;
 export const PROOF_BYTES = 16;
 const CRC_BYTES = 4;
@@ -184,7 +186,7 @@ export function decodeSession(frame: Uint8Array, key: Uint8Array, maxData: numbe
     const xfer = r.u16();
     const total = r.varint();
     const id = r.text(MAX_ID);
-    const hash = r.bytes(16);
+    const hash = r.bytes(HASH_BYTES);
     const offset = r.varint();
     if (xfer === null || total === null || id === null || !hash || offset === null || r.remaining > maxData) return bad('open');
     return { type, seq, record: { kind, xfer, total, id, hash: Uint8Array.from(hash), offset, data: Uint8Array.from(r.rest()) } };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RecordKind, type LinkRecord } from '../codec/link-frame.ts';
+import { HASH_BYTES, RecordKind, type LinkRecord } from '../codec/link-frame.ts';
 import type { ProgressStore } from './contracts.ts';
 import { seqAdd, seqDiff } from './seq.ts';
 
@@ -183,9 +183,9 @@ export class Receiver {
   }
 }
 
-/** The custody hash: the first 16 bytes of SHA-256 of the bundle as sent. */
+/** The custody hash: the first bytes of SHA-256 of the bundle as sent. */
 export function bundleHash(bundle: Uint8Array): Uint8Array {
-  return createHash('sha256').update(bundle).digest().subarray(0, 16);
+  return createHash('sha256').update(bundle).digest().subarray(0, HASH_BYTES);
 }
 
 function sameHash(a: Uint8Array, b: Uint8Array): boolean {
