@@ -156,10 +156,15 @@ export class Sender {
     return n;
   }
 
+  /** The profile's window, narrowed while loss is heavy so an over is not spent on frames that will be lost. */
+  effectiveWindow(): number {
+    return Math.max(8, Math.round(this.window * Math.min(1, 1.3 - this.loss)));
+  }
+
   private windowOpen(): boolean {
     const oldest = this.oldestUnacked();
     const span = oldest === undefined ? 0 : seqDiff(this.nextSeq, oldest);
-    return this.unacked.size < this.window && span < REORDER_WINDOW;
+    return this.unacked.size < this.effectiveWindow() && span < REORDER_WINDOW;
   }
 
   private oldestUnacked(): number | undefined {
