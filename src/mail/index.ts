@@ -11,3 +11,5 @@ export * from './commands.ts';
 export * from './priority-policy.ts';
 export * from './header-fields.ts';
 export * from './received.ts';
+export * from './reemission.ts';
+export * from './dsn.ts';
