@@ -1,0 +1,3 @@
+export { SmtpClient, SmtpClientError, dotStuff, RFC5321_TIMEOUTS, type Capabilities, type Envelope, type Reply, type Timeouts, type TransactionResult } from './smtp-client.ts';
+export { deliverToMaildir } from './maildir.ts';
+export { hopCapabilities } from './hop-capabilities.ts';
