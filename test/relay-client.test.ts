@@ -1,8 +1,7 @@
 // The outbound SMTP client and the re-emission rules against real peers: Postfix's smtp-sink (records the
 // exact MAIL and RCPT arguments) and an hfmail front end that advertises every extension; failure modes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,8 +10,9 @@ import { planReemission, tunnelPriorityHeader, type ReemitInput } from '../src/m
 import { deliverToMaildir, dotStuff, hopCapabilities, SmtpClient, SmtpClientError } from '../src/relay/index.ts';
 import { startGateway, type TestGateway } from './support/gateway.ts';
 import { freePort } from './support/gateway-process.ts';
+import { startSmtpSink } from './support/smtp-sink.ts';
 
-const SMTP_SINK = ['/usr/sbin/smtp-sink', '/usr/bin/smtp-sink'].find((p) => existsSync(p)) ?? 'smtp-sink';
+
 const now = Date.now();
 const content = Buffer.from('Received: from laptop ([10.0.0.2]) by alpha with ESMTP id X; Mon, 1 Jan 2026 00:00:00 +0000\r\nMT-Priority: 2\r\nFrom: eljefe@example.com\r\nSubject: relay\r\n\r\n.leading dot\r\nbody\r\n');
 const input = (by: 'R' | 'N'): ReemitInput => ({
@@ -29,25 +29,13 @@ const input = (by: 'R' | 'N'): ReemitInput => ({
 });
 
 describe('against smtp-sink (no MT-PRIORITY, DELIVERBY or ALTRECIP)', () => {
-  let dir: string;
+  let sink: Awaited<ReturnType<typeof startSmtpSink>>;
   let port: number;
-  let sink: ReturnType<typeof spawn>;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-sink-'));
-    chmodSync(dir, 0o777);
-    port = await freePort();
-    // smtp-sink drops root privileges to -u; as an ordinary user it needs no -u.
-    const user = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
-    sink = spawn(SMTP_SINK, [...user, '-4', '-d', `${dir}/%Y%m%d-%H%M%S.`, `127.0.0.1:${port}`, '10'], { stdio: 'ignore' });
-    for (let i = 0; i < 50; i++) {
-      if (await new Promise((r) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false)))) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    sink = await startSmtpSink();
+    port = sink.port;
   });
-  after(() => {
-    sink.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => sink.stop());
 
   test('only what the hop advertised is sent; priority tunnelled in one header; DSN parameters byte-identical', async () => {
     const c = await SmtpClient.open({ host: '127.0.0.1', port, helo: 'bravo.base.example' });
@@ -59,7 +47,7 @@ describe('against smtp-sink (no MT-PRIORITY, DELIVERBY or ALTRECIP)', () => {
     await c.quit();
     assert.deepEqual([r.mail.code, ...r.rcpt.map((x) => x.code), r.data?.code], [250, 250, 250, 250]);
     await new Promise((res) => setTimeout(res, 300));
-    const file = readFileSync(path.join(dir, readdirSync(dir)[0]!), 'latin1');
+    const file = sink.files()[0]!;
     assert.match(file, /^X-Mail-Args: <eljefe@example\.com> RET=HDRS ENVID=QQ314159$/m);
     assert.match(file, /^X-Rcpt-Args: <topbanana@example\.net> NOTIFY=FAILURE,DELAY$/m);
     assert.match(file, /^X-Rcpt-Args: <Dana@Ivory\.example\.net> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;Dana\+2Bx@Ivory\.example\.net$/m);

@@ -70,6 +70,19 @@ export const configSchema = z
           .strict(),
       )
       .default([{ domains: ['*'], via: 'link:bravo' }]),
+    relay: z
+      .object({
+        retryBaseS: z.number().positive().default(60),
+        retryMaxS: z.number().positive().default(3600),
+        giveUpS: z.number().positive().default(5 * 86400),
+        /** ALTRECIP: temporary failures for this long redirect to the alternate recipient. */
+        altRecipWindowS: z.number().positive().default(1800),
+        connectTimeoutS: z.number().positive().default(30),
+        commandTimeoutS: z.number().positive().default(300),
+        starttls: z.enum(['off', 'opportunistic', 'required']).default('opportunistic'),
+      })
+      .strict()
+      .default({ retryBaseS: 60, retryMaxS: 3600, giveUpS: 5 * 86400, altRecipWindowS: 1800, connectTimeoutS: 30, commandTimeoutS: 300, starttls: 'opportunistic' }),
     links: z
       .array(z.object({ peer: z.string(), port: z.string(), profile: z.string(), key: z.string().optional() }).strict())
       .default([]),

@@ -2,7 +2,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { systemClock, type Clock, type Random } from '../core/index.ts';
+import { newMessageId, systemClock, type Clock, type Random } from '../core/index.ts';
+import { RelayRunner } from '../relay/index.ts';
 import { MessageStore } from '../queue/index.ts';
 import { SmtpFrontEnd, type FrontEndPolicy } from '../smtp/index.ts';
 import { ConfigError, type Config } from './config.ts';
@@ -24,6 +25,7 @@ export const systemRandom: Random = { bytes: (n) => randomBytes(n) };
 export class Gateway {
   readonly store: MessageStore;
   readonly smtp: SmtpFrontEnd;
+  readonly relay: RelayRunner;
   readonly dataDir: string;
   address?: { host: string; port: number };
 
@@ -32,18 +34,44 @@ export class Gateway {
     const base = opts.baseDir ?? process.cwd();
     this.dataDir = path.resolve(base, config.data);
     this.store = MessageStore.open(this.dataDir);
+    const clock = opts.clock ?? systemClock;
+    const random = opts.random ?? systemRandom;
+    const store = this.store;
+    const r = config.relay;
+    this.relay = new RelayRunner(
+      {
+        due: (now) => store.delivery.due(now),
+        nextDueAt: () => store.delivery.nextDueAt(),
+        record: (id, idx, outcome, attempted) => store.delivery.record(id, idx, outcome, attempted),
+        get: (id) => store.get(id),
+        insert: (m) => store.insert(m),
+      },
+      {
+        hostname: config.hostname ?? config.station,
+        retry: { baseMs: r.retryBaseS * 1000, maxMs: r.retryMaxS * 1000, giveUpMs: r.giveUpS * 1000, altRecipWindowMs: r.altRecipWindowS * 1000 },
+        connectTimeoutMs: r.connectTimeoutS * 1000,
+        commandTimeoutMs: r.commandTimeoutS * 1000,
+        starttls: r.starttls,
+        route: routeResolver(config.routes, base),
+        newId: () => newMessageId(clock, random),
+      },
+      clock,
+      log.child({ component: 'relay' }),
+    );
     this.smtp = new SmtpFrontEnd({
       policy: frontEndPolicy(config, base),
       sink: this.store,
-      clock: opts.clock ?? systemClock,
-      random: opts.random ?? systemRandom,
+      clock,
+      random,
       log: log.child({ component: 'smtp' }),
+      onStored: () => this.relay.kick(),
     });
   }
 
   async start(): Promise<{ host: string; port: number }> {
     const { host, port } = splitHostPort(this.opts.config.listen);
     this.address = await this.smtp.listen(port, host);
+    this.relay.start();
     const listen = `${this.address.host}:${this.address.port}`;
     this.opts.log.info({ station: this.opts.config.station, listen, data: this.dataDir }, 'hfmail gateway listening');
     this.opts.log.info(`try: swaks --server ${listen} --from you@example.com --to someone@example.net; then: hfmail queue --data ${this.dataDir}`);
@@ -52,6 +80,7 @@ export class Gateway {
 
   async stop(): Promise<void> {
     await this.smtp.close();
+    await this.relay.stop();
     this.store.close();
   }
 }

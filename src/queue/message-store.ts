@@ -14,6 +14,7 @@ import {
   type RecipientRow,
 } from './row-codec.ts';
 import { validateMessage } from './validate-message.ts';
+import { DeliveryTable } from './delivery-store.ts';
 
 /** A recipient as list() reports it: the same shape as the core Recipient. */
 export type QueueSummaryRecipient = Recipient;
@@ -62,6 +63,8 @@ export class MessageStore {
   private readonly insertTx: (message: MessageRow, recipients: readonly RecipientRow[]) => void;
   private readonly getTx: (id: string) => QueuedMessage | undefined;
   private readonly listTx: () => QueueSummary[];
+  /** Delivery attempts: due recipients and their outcomes (the relay's DeliveryStore reads through this). */
+  readonly delivery: DeliveryTable;
 
   static open(dataDir: string): MessageStore {
     mkdirSync(dataDir, { recursive: true });
@@ -105,6 +108,7 @@ export class MessageStore {
        ORDER BY message_id, idx`,
     );
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM messages');
+    this.delivery = new DeliveryTable(db, RECIPIENT_COLUMNS);
 
     this.insertTx = db.transaction((message: MessageRow, recipients: readonly RecipientRow[]) => {
       this.insertMessageStmt.run(message);

@@ -67,6 +67,13 @@ const MIGRATIONS: readonly string[] = [
   -- Serves list()'s "not fully done" filter without reading every recipient row.
   CREATE INDEX recipients_queued ON recipients (message_id) WHERE state = 'queued';
   `,
+  // 2: delivery attempts, for the relay's retries and give-up times.
+  `
+  ALTER TABLE recipients ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE recipients ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE recipients ADD COLUMN first_attempt_at INTEGER;
+  CREATE INDEX recipients_due ON recipients (next_attempt_at) WHERE state = 'queued' AND route_kind <> 'link';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -46,6 +46,8 @@ export interface TransactionResult {
   readonly rcpt: readonly Reply[];
   /** The reply to the end of data; absent when no recipient was accepted or MAIL was refused. */
   readonly data?: Reply;
+  /** LMTP: the reply to the end of data for each recipient, in order (undefined for refused ones). */
+  readonly perRecipientData?: readonly (Reply | undefined)[];
 }
 
 /**
@@ -60,6 +62,8 @@ export class SmtpClient {
   capabilities: Capabilities = new Map();
   greeting?: Reply;
   secure = false;
+  /** LMTP (RFC 2033): LHLO, and one reply per accepted recipient after the data. */
+  lmtp = false;
 
   private constructor(
     private readonly host: string,
@@ -67,8 +71,9 @@ export class SmtpClient {
   ) {}
 
   /** Connects, reads the greeting and says EHLO (HELO if EHLO is refused); STARTTLS when offered, if asked. */
-  static async open(opts: { host: string; port: number; helo: string; timeouts?: Partial<Timeouts>; starttls?: 'off' | 'opportunistic' | 'required' }): Promise<SmtpClient> {
+  static async open(opts: { host: string; port: number; helo: string; timeouts?: Partial<Timeouts>; starttls?: 'off' | 'opportunistic' | 'required'; lmtp?: boolean }): Promise<SmtpClient> {
     const c = new SmtpClient(opts.host, { ...RFC5321_TIMEOUTS, ...opts.timeouts });
+    c.lmtp = opts.lmtp ?? false;
     await c.connect(opts.port);
     c.greeting = await c.read('greeting', c.timeouts.greetingMs);
     if (c.greeting.code !== 220) throw new SmtpClientError({ kind: 'connect', detail: `greeting ${c.greeting.code} ${c.greeting.text}` });
@@ -168,7 +173,7 @@ export class SmtpClient {
   }
 
   private async hello(name: string): Promise<void> {
-    let r = await this.command(`EHLO ${name}`, 'EHLO');
+    let r = await this.command(`${this.lmtp ? 'LHLO' : 'EHLO'} ${name}`, 'EHLO');
     const caps = new Map<string, string>();
     if (r.code !== 250) {
       r = await this.command(`HELO ${name}`, 'HELO');
@@ -207,7 +212,17 @@ export class SmtpClient {
     if (go.code !== 354) return { mail, rcpt, data: go };
     this.socket.write(dotStuff(content));
     const data = await this.command('.', 'end of data', this.timeouts.dataEndMs);
-    return { mail, rcpt, data };
+    if (!this.lmtp) return { mail, rcpt, data };
+    const per: (Reply | undefined)[] = [];
+    let first = true;
+    for (const r of rcpt) {
+      if (r.code !== 250 && r.code !== 251) per.push(undefined);
+      else if (first) {
+        per.push(data);
+        first = false;
+      } else per.push(await this.read('end of data', this.timeouts.dataEndMs));
+    }
+    return { mail, rcpt, data, perRecipientData: per };
   }
 
   async quit(): Promise<void> {

@@ -65,6 +65,8 @@ export interface FrontEndDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly log: Logger;
+  /** Called after a message is stored (the relay looks at the queue then). */
+  readonly onStored?: (message: QueuedMessage) => void;
 }
 
 type Session = SMTPServerSession & SessionState;
@@ -306,6 +308,7 @@ export class SmtpFrontEnd {
       throw new SmtpRefusal(refusal('storage-failed', 'Could not store the message; try again later'));
     }
     log.info({ from: message.sender, rcpts: message.recipients.length, size: message.content.length, source: priority.source }, 'message accepted');
+    this.deps.onStored?.(message);
     if (change) return success('2.3.6', `${priority.value} ${change}; queued as ${id}`);
     return success('2.6.0', `Message accepted, queued as ${id}`);
   }

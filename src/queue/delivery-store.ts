@@ -1,0 +1,70 @@
+import type Database from 'better-sqlite3';
+import type { DeliveryStatus, Recipient, RecipientState } from '../core/index.ts';
+import { decodeRecipient, type RecipientRow } from './row-codec.ts';
+
+/** A recipient waiting for local delivery or a relay, with where it stands in its retries. */
+export interface DueRecipient {
+  readonly messageId: string;
+  readonly idx: number;
+  readonly recipient: Recipient;
+  readonly attempts: number;
+  readonly firstAttemptAt?: number;
+}
+
+export interface AttemptOutcome {
+  readonly state: RecipientState;
+  readonly status: DeliveryStatus;
+  /** When to try again, for a recipient that stays queued. */
+  readonly nextAttemptAt?: number;
+}
+
+type DueRow = RecipientRow & { attempts: number; first_attempt_at: number | null };
+
+/**
+ * The delivery side of the queue: which recipients are due, and recording each attempt. Recipients routed
+ * to a radio link are the link's business and never show up here.
+ */
+export class DeliveryTable {
+  private readonly dueStmt: Database.Statement<[number, number], DueRow>;
+  private readonly nextStmt: Database.Statement<[], { at: number | null }>;
+  private readonly updateStmt: Database.Statement<[string, string, number, number | null, number, string, number]>;
+  private readonly maxIdxStmt: Database.Statement<[string], { n: number | null }>;
+
+  constructor(private readonly db: Database.Database, columns: string) {
+    this.dueStmt = db.prepare(
+      `SELECT ${columns}, attempts, first_attempt_at FROM recipients
+       WHERE state = 'queued' AND route_kind <> 'link' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+    );
+    this.nextStmt = db.prepare(`SELECT min(next_attempt_at) AS at FROM recipients WHERE state = 'queued' AND route_kind <> 'link'`);
+    this.updateStmt = db.prepare(
+      `UPDATE recipients SET state = ?, status = ?, next_attempt_at = ?, first_attempt_at = coalesce(first_attempt_at, ?),
+       attempts = attempts + ? WHERE message_id = ? AND idx = ?`,
+    );
+    this.maxIdxStmt = db.prepare('SELECT max(idx) AS n FROM recipients WHERE message_id = ?');
+  }
+
+  due(now: number, limit = 500): DueRecipient[] {
+    return this.dueStmt.all(now, limit).map((row) => ({
+      messageId: row.message_id,
+      idx: row.idx,
+      recipient: decodeRecipient(row),
+      attempts: row.attempts,
+      ...(row.first_attempt_at !== null ? { firstAttemptAt: row.first_attempt_at } : {}),
+    }));
+  }
+
+  /** The earliest time a recipient becomes due, or undefined when none waits. */
+  nextDueAt(): number | undefined {
+    return this.nextStmt.get()?.at ?? undefined;
+  }
+
+  /** Records one attempt (fsync'd like every commit): its outcome as a value, and when to try again. */
+  record(messageId: string, idx: number, outcome: AttemptOutcome, attempted = true): void {
+    const at = outcome.status.at;
+    this.updateStmt.run(outcome.state, JSON.stringify(outcome.status), outcome.nextAttemptAt ?? 0, attempted ? at : null, attempted ? 1 : 0, messageId, idx);
+  }
+
+  nextIndex(messageId: string): number {
+    return (this.maxIdxStmt.get(messageId)?.n ?? -1) + 1;
+  }
+}

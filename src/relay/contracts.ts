@@ -1,0 +1,37 @@
+import type { QueuedMessage, Route } from '../core/index.ts';
+import type { AttemptOutcome, DueRecipient } from '../queue/index.ts';
+
+/** What the relay needs from the queue; the queue implements it (design.md section 2). */
+export interface DeliveryStore {
+  due(now: number): DueRecipient[];
+  nextDueAt(): number | undefined;
+  record(messageId: string, idx: number, outcome: AttemptOutcome, attempted?: boolean): void;
+  get(id: string): QueuedMessage | undefined;
+  /** New messages the relay makes: DSNs and redirected copies. Durable on return. */
+  insert(message: QueuedMessage): void;
+}
+
+export interface RetryPolicy {
+  readonly baseMs: number;
+  readonly maxMs: number;
+  /** A recipient still failing temporarily after this long fails for good. */
+  readonly giveUpMs: number;
+  /** ALTRECIP: temporary failures for this long redirect to the alternate (decisions.md). */
+  readonly altRecipWindowMs: number;
+}
+
+export interface RelayPolicy {
+  readonly hostname: string;
+  readonly retry: RetryPolicy;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly starttls: 'off' | 'opportunistic' | 'required';
+  route(address: string): Route | null;
+  newId(): string;
+}
+
+/** RFC 6710 5.1 allows shorter retry intervals for higher priorities. */
+export function retryDelay(policy: RetryPolicy, attempts: number, priority: number): number {
+  const scale = priority >= 4 ? 0.25 : priority >= 0 ? 1 : 2;
+  return Math.min(policy.maxMs, policy.baseMs * scale * 2 ** Math.max(0, attempts - 1));
+}

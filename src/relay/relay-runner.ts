@@ -1,0 +1,313 @@
+import { promises as dns } from 'node:dns';
+import type { Logger } from 'pino';
+import type { Clock, DeliveryStatus, QueuedMessage, Recipient, Route, Timer } from '../core/index.ts';
+import { buildDsn, headerEnd, planReemission, rfc5322Date, tunnelPriorityHeader, type DsnRecipient } from '../mail/index.ts';
+import type { DueRecipient } from '../queue/index.ts';
+import { retryDelay, type DeliveryStore, type RelayPolicy } from './contracts.ts';
+import { hopCapabilities } from './hop-capabilities.ts';
+import { deliverToMaildir } from './maildir.ts';
+import { resultFromReply, wantsDsn, type AttemptResult } from './outcomes.ts';
+import { SmtpClient, SmtpClientError } from './smtp-client.ts';
+
+interface Group {
+  readonly message: QueuedMessage;
+  readonly route: Route;
+  readonly due: DueRecipient[];
+}
+
+/**
+ * Delivers what the queue holds for local Maildirs, LMTP, smarthosts and MX hosts: the re-emission rules at
+ * each hop, retries with backoff (shorter for higher priorities), BY expiry, ALTRECIP redirects, and DSNs
+ * queued like any other message. Every attempt ends in a DeliveryStatus stored with the recipient.
+ */
+export class RelayRunner {
+  private timer?: Timer;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private current?: Promise<void>;
+
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly policy: RelayPolicy,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.kick();
+  }
+
+  /** Stops, after the attempt in progress has recorded its outcome. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    await this.current;
+  }
+
+  /** Something changed (a message arrived): look at the queue soon. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.timer?.cancel();
+    this.timer = this.clock.setTimer(0, () => void this.run());
+  }
+
+  /** One pass over everything due; resolves when done (tests await it). */
+  run(): Promise<void> {
+    if (this.running || this.stopped) return this.current ?? Promise.resolve();
+    this.current = this.pass();
+    return this.current;
+  }
+
+  private async pass(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        for (const g of this.groups(this.store.due(this.clock.now()))) await this.attempt(g);
+      } while (this.again && !this.stopped);
+    } catch (err) {
+      this.log.error({ err }, 'relay pass failed');
+    } finally {
+      this.running = false;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const next = this.store.nextDueAt();
+    this.timer?.cancel();
+    if (next !== undefined) this.timer = this.clock.setTimer(Math.max(0, next - this.clock.now()), () => void this.run());
+  }
+
+  private groups(due: DueRecipient[]): Group[] {
+    const out = new Map<string, Group>();
+    for (const d of due) {
+      const key = `${d.messageId}\0${d.recipient.route.kind}\0${d.recipient.route.target}\0${d.recipient.route.kind === 'mx' ? domain(d.recipient.address) : ''}`;
+      let g = out.get(key);
+      if (!g) {
+        const message = this.store.get(d.messageId);
+        if (!message) continue;
+        out.set(key, (g = { message, route: d.recipient.route, due: [] }));
+      }
+      g.due.push(d);
+    }
+    return [...out.values()];
+  }
+
+  private async attempt(g: Group): Promise<void> {
+    const now = this.clock.now();
+    const m = g.message;
+    const log = this.log.child({ msgId: m.id, priority: m.priority.value, route: `${g.route.kind}:${g.route.target}` });
+    const live: DueRecipient[] = [];
+    for (const d of g.due) {
+      // RFC 2852 4.1.3: an R-mode deadline ends all attempts; ALTRECIP: an expired ABY redirects.
+      if (m.params.by?.mode === 'R' && m.params.by.at <= now) this.fail(m, d, { status: '5.4.7', text: 'delivery time expired', at: now });
+      else if (d.recipient.arcpt && m.params.aby && m.params.aby.at <= now) this.redirect(m, d, { status: '4.4.7', text: 'alternate-recipient deadline (ABY) passed', at: now });
+      else live.push(d);
+    }
+    if (!live.length) return;
+    let results: AttemptResult[];
+    try {
+      results = await this.deliver(m, g.route, live, now);
+    } catch (err) {
+      const detail = err instanceof SmtpClientError ? err.message : (err as Error).message;
+      const status: DeliveryStatus = { status: /ENOTFOUND|NXDOMAIN/.test(detail) ? '5.1.2' : '4.4.1', text: detail, at: now };
+      results = live.map(() => (status.status.startsWith('5') ? { kind: 'permanent', status } : { kind: 'temporary', status, unreachable: true }));
+    }
+    const dsn: DsnRecipient[] = [];
+    results.forEach((r, i) => {
+      const d = live[i]!;
+      const outcome = this.decide(m, d, r, now);
+      if (outcome) dsn.push(outcome);
+    });
+    log.info({ results: results.map((r, i) => `${live[i]!.recipient.address}: ${r.kind} ${r.status.status}`) }, 'delivery attempt');
+    if (dsn.length) this.sendDsn(m, dsn, now);
+  }
+
+  /** Turns one result into the recipient's next state; returns the DSN block it owes, if any. */
+  private decide(m: QueuedMessage, d: DueRecipient, r: AttemptResult, now: number): DsnRecipient | undefined {
+    const rc = d.recipient;
+    if (r.kind === 'delivered') {
+      this.store.record(m.id, d.idx, { state: 'delivered', status: r.status });
+      if (r.relayed) return block(rc, 'relayed', r.status);
+      return wantsDsn(rc.notify, 'delivered') && rc.route.kind !== 'smtp' && rc.route.kind !== 'mx' ? block(rc, 'delivered', r.status) : undefined;
+    }
+    const keepAlt = !!rc.arcpt;
+    if (r.kind === 'permanent') {
+      if (keepAlt) return this.redirect(m, d, r.status, true);
+      this.store.record(m.id, d.idx, { state: 'failed', status: r.status });
+      return wantsDsn(rc.notify, 'failed') && m.sender !== '' ? block(rc, 'failed', r.status) : undefined;
+    }
+    const first = d.firstAttemptAt ?? now;
+    if (keepAlt && (r.unreachable || now - first >= this.policy.retry.altRecipWindowMs)) return this.redirect(m, d, r.status, true);
+    if (now - first >= this.policy.retry.giveUpMs) {
+      const status = { ...r.status, status: '5.4.7', text: `gave up after ${Math.round((now - first) / 3600_000)} h: ${r.status.text}` };
+      this.store.record(m.id, d.idx, { state: 'failed', status });
+      return wantsDsn(rc.notify, 'failed') ? block(rc, 'failed', status) : undefined;
+    }
+    // RFC 2852 4.1.3: past an N-mode deadline, keep trying and say so once with 4.4.7.
+    const by = m.params.by;
+    const late = by?.mode === 'N' && by.at <= now && rc.status?.status !== '4.4.7';
+    const status = late ? { ...r.status, status: '4.4.7', text: `delivery time passed, still trying: ${r.status.text}` } : r.status;
+    this.store.record(m.id, d.idx, { state: 'queued', status, nextAttemptAt: now + retryDelay(this.policy.retry, d.attempts + 1, m.priority.value) });
+    return late && wantsDsn(rc.notify, 'delayed') ? block(rc, 'delayed', status) : undefined;
+  }
+
+  private async deliver(m: QueuedMessage, route: Route, due: DueRecipient[], now: number): Promise<AttemptResult[]> {
+    if (route.kind === 'maildir') {
+      deliverToMaildir(route.target, m.content, now);
+      return due.map(() => ({ kind: 'delivered', status: { status: '2.0.0', text: `delivered to ${route.target}`, at: now }, relayed: false }));
+    }
+    if (route.kind === 'link') throw new Error('link routes belong to the radio link');
+    const hosts = route.kind === 'mx' ? await mxHosts(domain(due[0]!.recipient.address)) : [hostPort(route.target)];
+    let lastError: unknown;
+    for (const h of hosts) {
+      try {
+        return await this.smtp(m, route, h, due, now);
+      } catch (err) {
+        lastError = err; // the next MX, if any
+      }
+    }
+    throw lastError;
+  }
+
+  private async smtp(m: QueuedMessage, route: Route, h: { host: string; port: number }, due: DueRecipient[], now: number): Promise<AttemptResult[]> {
+    const client = await SmtpClient.open({
+      host: h.host,
+      port: h.port,
+      helo: this.policy.hostname,
+      lmtp: route.kind === 'lmtp',
+      starttls: this.policy.starttls,
+      timeouts: { connectMs: this.policy.connectTimeoutMs, greetingMs: this.policy.commandTimeoutMs, commandMs: this.policy.commandTimeoutMs, dataEndMs: this.policy.commandTimeoutMs * 2 },
+    });
+    try {
+      const caps = hopCapabilities(client.capabilities);
+      const plan = planReemission(
+        { sender: m.sender, params: m.params, priority: m.priority, recipients: due.map((d) => d.recipient), contentSize: m.content.length, eightBit: m.content.some((b) => b > 127), now },
+        caps,
+      );
+      const remote = h.host;
+      if (plan.refuse) return due.map(() => ({ kind: 'permanent', status: { status: plan.status, text: plan.text, at: now, remoteMta: remote } }));
+      // A hop that cannot take ARCPT leaves the redirect to us (decisions.md), and so does this loop.
+      const content = plan.tunnelPriority !== undefined ? tunnelPriorityHeader(m.content, plan.tunnelPriority) : m.content;
+      const r = await client.send({ from: m.sender, mailParams: plan.mailParams, recipients: due.map((d, i) => ({ address: d.recipient.address, params: plan.rcptParams[i]! })) }, content);
+      return due.map((_, i) => {
+        const reply = r.mail.code !== 250 ? r.mail : r.rcpt[i]!.code >= 300 ? r.rcpt[i]! : (r.perRecipientData?.[i] ?? r.data ?? r.rcpt[i]!);
+        return resultFromReply(reply, now, remote, plan.relayedDsn.includes(i));
+      });
+    } finally {
+      await client.quit();
+    }
+  }
+
+  /** ALTRECIP (decisions.md): the alternate becomes a new message to one recipient, with a trace header. */
+  private redirect(m: QueuedMessage, d: DueRecipient, cause: DeliveryStatus, owed = false): DsnRecipient | undefined {
+    const rc = d.recipient;
+    const alt = rc.arcpt!;
+    const route = this.policy.route(alt.address);
+    if (!route) {
+      this.store.record(m.id, d.idx, { state: 'failed', status: { ...cause, text: `${cause.text}; no route for the alternate ${alt.address}` } });
+      return wantsDsn(rc.notify, 'failed') ? block(rc, 'failed', cause) : undefined;
+    }
+    const now = this.clock.now();
+    const trace = `Alternate-Recipient-Of: <${rc.address}>; reason="${cause.status} ${cause.text.replace(/["\\\r\n]/g, ' ').slice(0, 200)}"; ${rfc5322Date(new Date(now))}\r\n`;
+    const copy: QueuedMessage = {
+      ...m,
+      id: this.policy.newId(),
+      recipients: [
+        { address: alt.address, notify: rc.notify, orcpt: rc.orcpt ?? { type: 'rfc822', address: rc.address }, route, state: 'queued' } satisfies Recipient,
+      ],
+      content: Buffer.concat([Buffer.from(trace, 'utf8'), m.content]),
+    };
+    this.store.insert(copy);
+    this.store.record(m.id, d.idx, { state: 'redirected', status: { ...cause, text: `redirected to ${alt.address}: ${cause.text}` } });
+    this.kick();
+    const block0 = block(rc, 'relayed', cause, { 'X-Redirected-To': `rfc822;${alt.address}` });
+    const dsn = rc.notify !== 'NEVER' && (rc.notify === null || rc.notify.includes('FAILURE') || rc.notify.includes('SUCCESS')) ? block0 : undefined;
+    if (!owed && dsn) this.sendDsn(m, [dsn], now);
+    return owed ? dsn : undefined;
+  }
+
+  private fail(m: QueuedMessage, d: DueRecipient, status: DeliveryStatus): void {
+    this.store.record(m.id, d.idx, { state: 'failed', status });
+    if (wantsDsn(d.recipient.notify, 'failed')) this.sendDsn(m, [block(d.recipient, 'failed', status)], status.at);
+  }
+
+  /** RFC 3464 multipart/report to the sender, at the message's priority; never for a null sender. */
+  private sendDsn(m: QueuedMessage, recipients: DsnRecipient[], now: number): void {
+    if (m.sender === '') return;
+    const route = this.policy.route(m.sender);
+    if (!route) {
+      this.log.warn({ msgId: m.id, to: m.sender }, 'no route for a DSN; dropped');
+      return;
+    }
+    const id = this.policy.newId();
+    const failed = recipients.some((r) => r.action === 'failed');
+    const full = failed && m.params.ret === 'FULL';
+    const content = buildDsn({
+      reportingMta: this.policy.hostname,
+      reportingMtaType: this.policy.hostname.includes('.') ? 'dns' : 'x-local-hostname',
+      ...(m.params.envid !== undefined ? { envid: m.params.envid } : {}),
+      arrival: new Date(m.receivedAt),
+      ...(m.params.by ? { deliverBy: new Date(m.params.by.at) } : {}),
+      recipients,
+      original: full ? m.content : m.content.subarray(0, headerEnd(m.content)),
+      returnFull: full,
+      to: m.sender,
+      date: new Date(now),
+      messageId: `${id}@${this.policy.hostname}`,
+      boundary: `${id}/${this.policy.hostname}`,
+    });
+    this.store.insert({
+      id,
+      receivedAt: now,
+      sender: '',
+      params: { smtputf8: false },
+      priority: { value: m.priority.value, source: 'policy' },
+      recipients: [{ address: m.sender, notify: 'NEVER', route, state: 'queued' }],
+      submitter: { clientAddress: '127.0.0.1', clientHostname: '', helo: this.policy.hostname, trusted: true },
+      content,
+    });
+    this.kick();
+  }
+}
+
+function block(rc: Recipient, action: DsnRecipient['action'], status: DeliveryStatus, extra?: Record<string, string>): DsnRecipient {
+  return {
+    finalRecipient: rc.address,
+    ...(rc.orcpt ? { originalRecipient: rc.orcpt } : {}),
+    action,
+    status: status.status,
+    ...(status.remoteMta ? { remoteMta: status.remoteMta } : {}),
+    ...(status.remoteReply ? { diagnostic: status.remoteReply } : {}),
+    lastAttempt: new Date(status.at),
+    ...(extra ? { extra } : {}),
+  };
+}
+
+function domain(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+function hostPort(target: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(target);
+  return m ? { host: m[1]!, port: Number(m[2]) } : { host: target, port: 25 };
+}
+
+/** RFC 5321 5.1: MX hosts by preference, or the domain itself when it has none. */
+async function mxHosts(d: string): Promise<{ host: string; port: number }[]> {
+  try {
+    const mx = await dns.resolveMx(d);
+    if (mx.length) return mx.sort((a, b) => a.priority - b.priority).map((r) => ({ host: r.exchange, port: 25 }));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENODATA') throw err;
+  }
+  return [{ host: d, port: 25 }];
+}
+
