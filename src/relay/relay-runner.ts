@@ -155,7 +155,12 @@ export class RelayRunner {
     const by = m.params.by;
     const late = by?.mode === 'N' && by.at <= now && rc.status?.status !== '4.4.7';
     const status = late ? { ...r.status, status: '4.4.7', text: `delivery time passed, still trying: ${r.status.text}` } : r.status;
-    this.store.record(m.id, d.idx, { state: 'queued', status, nextAttemptAt: now + retryDelay(this.policy.retry, d.attempts + 1, m.priority.value) });
+    // The next try comes no later than a deadline that changes what happens: R-mode BY, or ABY for a redirect.
+    let next = now + retryDelay(this.policy.retry, d.attempts + 1, m.priority.value);
+    if (by?.mode === 'R') next = Math.min(next, by.at);
+    if (rc.arcpt && m.params.aby) next = Math.min(next, m.params.aby.at);
+    if (rc.arcpt) next = Math.min(next, first + this.policy.retry.altRecipWindowMs);
+    this.store.record(m.id, d.idx, { state: 'queued', status, nextAttemptAt: Math.max(next, now + 1) });
     return late && wantsDsn(rc.notify, 'delayed') ? block(rc, 'delayed', status) : undefined;
   }
 

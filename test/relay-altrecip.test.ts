@@ -1,0 +1,148 @@
+// ALTRECIP triggers and the seed's next-hop dialog, driven through the relay with a clock the test moves.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import pino from 'pino';
+import type { Clock, QueuedMessage, Route } from '../src/core/index.ts';
+import { MessageStore } from '../src/queue/index.ts';
+import { RelayRunner } from '../src/relay/index.ts';
+import { buildMessage, buildRecipient } from './support/messages.ts';
+import { scriptedPeer, type ScriptedPeer } from './support/scripted-peer.ts';
+
+let dir: string;
+let store: MessageStore;
+let primary: ScriptedPeer; // the primary's hop: no ALTRECIP, so redirects stay with us
+let primaryBy: ScriptedPeer; // the same with DELIVERBY, so an R-mode deadline may go there
+let alternate: ScriptedPeer; // loc2.example.org: DSN, DELIVERBY, ALTRECIP
+let silent: net.Server;
+let silentPort: number;
+const t0 = 1_800_000_000_000;
+const clock = { t: t0, now() { return this.t; }, setTimer: () => ({ cancel() {} }) } satisfies Clock & { t: number };
+let seq = 0;
+
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-altrecip-'));
+  store = MessageStore.open(dir);
+  primary = await scriptedPeer(['DSN']);
+  primaryBy = await scriptedPeer(['DSN', 'DELIVERBY 30']);
+  alternate = await scriptedPeer(['DSN', 'DELIVERBY 30', 'ALTRECIP']);
+  silent = net.createServer(() => undefined); // accepts, never greets
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  silentPort = (silent.address() as net.AddressInfo).port;
+});
+after(async () => {
+  store.close();
+  await primary.close();
+  await primaryBy.close();
+  await alternate.close();
+  silent.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function runner(routes: Record<string, Route>): RelayRunner {
+  return new RelayRunner(
+    {
+      due: (now) => store.delivery.due(now),
+      nextDueAt: () => store.delivery.nextDueAt(),
+      record: (id, idx, o, a) => store.delivery.record(id, idx, o, a),
+      get: (id) => store.get(id),
+      insert: (m) => store.insert(m),
+    },
+    {
+      hostname: 'bravo.base.example',
+      retry: { baseMs: 60_000, maxMs: 3_600_000, giveUpMs: 5 * 86_400_000, altRecipWindowMs: 30 * 60_000 },
+      connectTimeoutMs: 2000,
+      commandTimeoutMs: 500,
+      starttls: 'off',
+      route: (a) => routes[a.slice(a.indexOf('@') + 1)] ?? null,
+      newId: () => `01RELAY${String(seq++).padStart(13, '0')}`,
+    },
+    clock,
+    pino({ level: 'silent' }),
+  );
+}
+
+const smtp = (port: number): Route => ({ kind: 'smtp', target: `127.0.0.1:${port}` });
+
+function seedMessage(primaryAddress: string, route: Route, over: Partial<QueuedMessage> = {}): QueuedMessage {
+  return buildMessage({
+    receivedAt: clock.now(),
+    sender: 'eljefe@example.com',
+    params: { smtputf8: false, envid: 'QQ314159', by: { at: clock.now() + 120_000, mode: 'R', trace: false, requestedSeconds: 120 }, aby: { at: clock.now() + 60_000, mode: 'R', trace: false, requestedSeconds: 60 } },
+    recipients: [buildRecipient({ address: primaryAddress, route, arcpt: { type: 'rfc822', address: 'bottom-apple@loc2.example.org' } })],
+    content: Buffer.from('Received: from a by alpha; Mon, 1 Jan 2026 00:00:00 +0000\r\nSubject: seed\r\n\r\nhello\r\n'),
+    ...over,
+  });
+}
+
+const routes = () => ({ 'loc2.example.org': smtp(alternate.port), 'example.com': { kind: 'maildir' as const, target: path.join(dir, 'mail') } });
+
+async function redirectedAfter(msg: QueuedMessage, r: RelayRunner): Promise<string[]> {
+  const before = alternate.lines.length;
+  store.insert(msg);
+  await r.run();
+  return alternate.lines.slice(before);
+}
+
+test('the seed next hop: 451 until ABY=60 passes, then MAIL FROM ... ENVID=QQ314159 BY=60;R to the alternate', async () => {
+  clock.t = t0;
+  const r = runner({ ...routes() });
+  const msg = seedMessage('later-topbanana@example.net', smtp(primaryBy.port));
+  assert.deepEqual(await redirectedAfter(msg, r), [], 'no redirect while the primary only defers');
+  assert.equal(store.get(msg.id)!.recipients[0]!.state, 'queued');
+  assert.equal(store.delivery.nextDueAt(), t0 + 60_000, 'the retry comes no later than the ABY deadline');
+  clock.t = t0 + 60_000;
+  await r.run(); // ABY passed: redirect, which queues the alternate copy
+  await r.run();
+  const sent = alternate.lines.slice(-2);
+  assert.match(sent[0]!, /^MAIL FROM:<eljefe@example\.com> .*BY=60;R/);
+  assert.match(sent[0]!, /ENVID=QQ314159/);
+  assert.doesNotMatch(sent[0]!, /ABY=/);
+  // the alternate keeps the primary's ORCPT (here the primary itself), so DSNs correlate (decisions.md)
+  assert.equal(sent[1], 'RCPT TO:<bottom-apple@loc2.example.org> ORCPT=rfc822;later-topbanana@example.net');
+  assert.match(primaryBy.lines.at(-2)!, /^MAIL FROM:<eljefe@example\.com> BY=120;R ENVID=QQ314159$/, 'the primary was tried with BY remaining');
+  assert.equal(store.get(msg.id)!.recipients[0]!.state, 'redirected');
+  assert.match(alternate.messages.at(-1)!, /^Alternate-Recipient-Of: <later-topbanana@example\.net>; reason="4\.4\.7 /);
+});
+
+test('550 on RCPT redirects at once', async () => {
+  clock.t = t0 + 1_000_000;
+  const r = runner({ ...routes() });
+  const msg = seedMessage('reject-me@example.net', smtp(primary.port), { params: { smtputf8: false } });
+  await redirectedAfter(msg, r);
+  await r.run();
+  assert.equal(store.get(msg.id)!.recipients[0]!.state, 'redirected');
+  assert.match(store.get(msg.id)!.recipients[0]!.status!.text, /no such user/);
+  assert.match(alternate.messages.at(-1)!, /reason="5\.1\.1 /);
+});
+
+test('451 past the retry window redirects; before it, the primary is retried', async () => {
+  clock.t = t0 + 2_000_000;
+  const r = runner({ ...routes() });
+  const msg = seedMessage('later-x@example.net', smtp(primary.port), { params: { smtputf8: false } });
+  await redirectedAfter(msg, r);
+  assert.equal(store.get(msg.id)!.recipients[0]!.state, 'queued');
+  clock.t += 10 * 60_000;
+  await r.run();
+  assert.equal(store.get(msg.id)!.recipients[0]!.state, 'queued', 'still inside the 30-minute window');
+  clock.t += 25 * 60_000;
+  await r.run();
+  await r.run();
+  assert.equal(store.get(msg.id)!.recipients[0]!.state, 'redirected');
+});
+
+test('a greeting that never comes, and a refused connection, redirect at once', async () => {
+  for (const route of [smtp(silentPort), smtp(1)]) {
+    clock.t += 86_400_000;
+    const r = runner({ ...routes() });
+    const msg = seedMessage('topbanana@example.net', route, { params: { smtputf8: false } });
+    await redirectedAfter(msg, r);
+    await r.run();
+    const rc = store.get(msg.id)!.recipients[0]!;
+    assert.equal(rc.state, 'redirected', JSON.stringify(rc.status));
+    assert.match(rc.status!.text, /timeout during greeting|ECONNREFUSED/);
+  }
+});
