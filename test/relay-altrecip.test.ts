@@ -1,6 +1,7 @@
 // ALTRECIP triggers and the seed's next-hop dialog, driven through the relay with a clock the test moves.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +58,7 @@ function runner(routes: Record<string, Route>): RelayRunner {
       connectTimeoutMs: 2000,
       commandTimeoutMs: 500,
       starttls: 'off',
+      dns: { servers: [`127.0.0.1:${dnsPort}`], timeoutMs: 500 },
       route: (a) => routes[a.slice(a.indexOf('@') + 1)] ?? null,
       newId: () => `01RELAY${String(seq++).padStart(13, '0')}`,
     },
@@ -144,5 +146,37 @@ test('a greeting that never comes, and a refused connection, redirect at once', 
     const rc = store.get(msg.id)!.recipients[0]!;
     assert.equal(rc.state, 'redirected', JSON.stringify(rc.status));
     assert.match(rc.status!.text, /timeout during greeting|ECONNREFUSED/);
+  }
+});
+
+// A test DNS server on loopback: NXDOMAIN for nx.example, silence for slow.example.
+let dnsPort = 0;
+let dnsSocket: dgram.Socket;
+before(async () => {
+  const sock = (dnsSocket = dgram.createSocket('udp4'));
+  sock.on('message', (q, from) => {
+    const name = [];
+    for (let i = 12; q[i]; i += q[i]! + 1) name.push(q.subarray(i + 1, i + 1 + q[i]!).toString());
+    if (name.join('.').endsWith('slow.example')) return; // never answers
+    const end = 12 + name.reduce((n, l) => n + l.length + 1, 0) + 1 + 4;
+    const reply = Buffer.concat([q.subarray(0, 2), Buffer.from([0x81, 0x83, 0, 1, 0, 0, 0, 0, 0, 0]), q.subarray(12, end)]); // QR RD RA, RCODE 3
+    sock.send(reply, from.port, from.address);
+  });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  dnsPort = sock.address().port;
+});
+after(() => dnsSocket.close());
+
+test('DNS: NXDOMAIN and a resolver that never answers both redirect (5.1.2, 4.4.3)', async () => {
+  for (const [addr, status] of [['topbanana@nx.example', '5.1.2'], ['topbanana@slow.example', '4.4.3']] as const) {
+    clock.t += 86_400_000;
+    const r = runner({ ...routes() });
+    const msg = seedMessage(addr, { kind: 'mx', target: '' }, { params: { smtputf8: false } });
+    await redirectedAfter(msg, r);
+    await r.run();
+    const rc = store.get(msg.id)!.recipients[0]!;
+    assert.equal(rc.state, 'redirected', JSON.stringify(rc.status));
+    assert.equal(rc.status!.status, status, JSON.stringify(rc.status));
+    assert.match(alternate.messages.at(-1)!, new RegExp(`^Alternate-Recipient-Of: <${addr.replace('.', '\\.')}>; reason="${status.replace(/\./g, '\\.')} `));
   }
 });

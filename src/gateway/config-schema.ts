@@ -80,9 +80,12 @@ export const configSchema = z
         connectTimeoutS: z.number().positive().default(30),
         commandTimeoutS: z.number().positive().default(300),
         starttls: z.enum(['off', 'opportunistic', 'required']).default('opportunistic'),
+        /** Resolvers for MX lookups (the system's when empty), e.g. ["192.0.2.53", "[2001:db8::53]:53"]. */
+        dnsServers: z.array(z.string().min(1)).default([]),
+        dnsTimeoutS: z.number().positive().default(10),
       })
       .strict()
-      .default({ retryBaseS: 60, retryMaxS: 3600, giveUpS: 5 * 86400, altRecipWindowS: 1800, connectTimeoutS: 30, commandTimeoutS: 300, starttls: 'opportunistic' }),
+      .default({ retryBaseS: 60, retryMaxS: 3600, giveUpS: 5 * 86400, altRecipWindowS: 1800, connectTimeoutS: 30, commandTimeoutS: 300, starttls: 'opportunistic', dnsServers: [], dnsTimeoutS: 10 }),
     links: z
       .array(z.object({ peer: z.string(), port: z.string(), profile: z.string(), key: z.string().optional() }).strict())
       .default([]),

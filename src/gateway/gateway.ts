@@ -52,6 +52,7 @@ export class Gateway {
         connectTimeoutMs: r.connectTimeoutS * 1000,
         commandTimeoutMs: r.commandTimeoutS * 1000,
         starttls: r.starttls,
+        dns: { servers: r.dnsServers, timeoutMs: r.dnsTimeoutS * 1000 },
         route: routeResolver(config.routes, base),
         newId: () => newMessageId(clock, random),
       },

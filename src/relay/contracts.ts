@@ -26,6 +26,8 @@ export interface RelayPolicy {
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly starttls: 'off' | 'opportunistic' | 'required';
+  /** MX lookups: resolver addresses (host or host:port; the system's when empty) and a timeout. */
+  readonly dns: { readonly servers: readonly string[]; readonly timeoutMs: number };
   route(address: string): Route | null;
   newId(): string;
 }

@@ -26,13 +26,17 @@ export class RelayRunner {
   private again = false;
   private stopped = false;
   private current?: Promise<void>;
+  private readonly resolver: dns.Resolver;
 
   constructor(
     private readonly store: DeliveryStore,
     private readonly policy: RelayPolicy,
     private readonly clock: Clock,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.resolver = new dns.Resolver({ timeout: policy.dns.timeoutMs, tries: 1 });
+    if (policy.dns.servers.length) this.resolver.setServers([...policy.dns.servers]);
+  }
 
   start(): void {
     this.kick();
@@ -116,8 +120,11 @@ export class RelayRunner {
     try {
       results = await this.deliver(m, g.route, live, now);
     } catch (err) {
-      const detail = err instanceof SmtpClientError ? err.message : (err as Error).message;
-      const status: DeliveryStatus = { status: /ENOTFOUND|NXDOMAIN/.test(detail) ? '5.1.2' : '4.4.1', text: detail, at: now };
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      const detail = err instanceof SmtpClientError ? err.message : `${code ? code + ': ' : ''}${(err as Error).message}`;
+      // RFC 3463: 5.1.2 no such destination domain, 4.4.3 directory server failure, 4.4.1 no answer from host.
+      const dnsFailure = code === 'ETIMEOUT' || code === 'ESERVFAIL' || code === 'ECONNREFUSED' && !(err instanceof SmtpClientError);
+      const status: DeliveryStatus = { status: code === 'ENOTFOUND' ? '5.1.2' : dnsFailure ? '4.4.3' : '4.4.1', text: detail, at: now };
       results = live.map(() => (status.status.startsWith('5') ? { kind: 'permanent', status } : { kind: 'temporary', status, unreachable: true }));
     }
     const dsn: DsnRecipient[] = [];
@@ -170,7 +177,7 @@ export class RelayRunner {
       return due.map(() => ({ kind: 'delivered', status: { status: '2.0.0', text: `delivered to ${route.target}`, at: now }, relayed: false }));
     }
     if (route.kind === 'link') throw new Error('link routes belong to the radio link');
-    const hosts = route.kind === 'mx' ? await mxHosts(domain(due[0]!.recipient.address)) : [hostPort(route.target)];
+    const hosts = route.kind === 'mx' ? await mxHosts(this.resolver, domain(due[0]!.recipient.address)) : [hostPort(route.target)];
     let lastError: unknown;
     for (const h of hosts) {
       try {
@@ -306,9 +313,9 @@ function hostPort(target: string): { host: string; port: number } {
 }
 
 /** RFC 5321 5.1: MX hosts by preference, or the domain itself when it has none. */
-async function mxHosts(d: string): Promise<{ host: string; port: number }[]> {
+async function mxHosts(resolver: dns.Resolver, d: string): Promise<{ host: string; port: number }[]> {
   try {
-    const mx = await dns.resolveMx(d);
+    const mx = await resolver.resolveMx(d);
     if (mx.length) return mx.sort((a, b) => a.priority - b.priority).map((r) => ({ host: r.exchange, port: 25 }));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENODATA') throw err;
