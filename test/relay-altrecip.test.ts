@@ -1,6 +1,6 @@
 // ALTRECIP triggers and the seed's next-hop dialog, driven through the relay with a clock the test moves.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
@@ -178,5 +178,45 @@ test('DNS: NXDOMAIN and a resolver that never answers both redirect (5.1.2, 4.4.
     assert.equal(rc.state, 'redirected', JSON.stringify(rc.status));
     assert.equal(rc.status!.status, status, JSON.stringify(rc.status));
     assert.match(alternate.messages.at(-1)!, new RegExp(`^Alternate-Recipient-Of: <${addr.replace('.', '\\.')}>; reason="${status.replace(/\./g, '\\.')} `));
+  }
+});
+
+test('a hop without DSN: NOTIFY=SUCCESS earns a "relayed" DSN from us; past an N-mode BY, one "delayed" DSN (4.4.7)', async () => {
+  const noDsn = await scriptedPeer([]);
+  try {
+    clock.t += 86_400_000;
+    const r = runner({ ...routes() });
+    // DSNs to eljefe@example.com are delivered into this Maildir by the same relay.
+    const mailDsns = () => {
+      const d = path.join(dir, 'mail', 'new');
+      return existsSync(d) ? readdirSync(d).map((f) => readFileSync(path.join(d, f), 'utf8')) : [];
+    };
+    const before = mailDsns().length;
+    const ok = buildMessage({ receivedAt: clock.now(), sender: 'eljefe@example.com', recipients: [buildRecipient({ address: 'x@example.net', notify: ['SUCCESS'], route: smtp(noDsn.port) })] });
+    store.insert(ok);
+    await r.run();
+    assert.equal(noDsn.lines.at(-1), 'RCPT TO:<x@example.net>', 'no NOTIFY to a hop without DSN');
+    assert.equal(store.get(ok.id)!.recipients[0]!.state, 'delivered');
+    assert.equal(mailDsns().length, before + 1);
+    assert.ok(mailDsns().some((t) => t.includes(ok.recipients[0]!.address) && /Action: relayed/.test(t)));
+
+    const late = buildMessage({
+      receivedAt: clock.now(),
+      sender: 'eljefe@example.com',
+      params: { smtputf8: false, by: { at: clock.now() + 60_000, mode: 'N', trace: false, requestedSeconds: 60 } },
+      recipients: [buildRecipient({ address: 'later-y@example.net', notify: null, route: smtp(primaryBy.port) })],
+    });
+    store.insert(late);
+    await r.run(); // 451, still inside BY
+    clock.t += 120_000;
+    await r.run(); // 451 again, now past BY: one delayed DSN
+    clock.t += 600_000;
+    await r.run(); // and no second one
+    const delayed = mailDsns().filter((t) => t.includes('Action: delayed'));
+    assert.equal(delayed.length, 1);
+    assert.match(delayed[0]!, /Status: 4\.4\.7/);
+    assert.equal(store.get(late.id)!.recipients[0]!.state, 'queued', 'N mode keeps trying');
+  } finally {
+    await noDsn.close();
   }
 });

@@ -129,3 +129,50 @@ test('dot-stuffing and atomic Maildir delivery', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('STARTTLS: opportunistic when offered, and "required" refuses a server without it', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=next.example', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem')], { stdio: 'ignore' });
+    const tlsGw = await startGateway({ tls: { key: path.join(dir, 'k.pem'), cert: path.join(dir, 'c.pem') } });
+    const plain = await startGateway();
+    try {
+      const c = await SmtpClient.open({ host: '127.0.0.1', port: tlsGw.port, helo: 'bravo.base.example' });
+      assert.equal(c.secure, true);
+      assert.ok(c.capabilities.has('DELIVERBY'), 'EHLO again after STARTTLS');
+      await c.quit();
+      await assert.rejects(SmtpClient.open({ host: '127.0.0.1', port: plain.port, helo: 'x', starttls: 'required' }), (e: SmtpClientError) => e.failure.kind === 'tls');
+    } finally {
+      await tlsGw.stop();
+      await plain.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('LMTP: LHLO, and one reply per accepted recipient after the data', async () => {
+  const { SMTPServer } = await import('smtp-server');
+  const server = new SMTPServer({
+    lmtp: true,
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    onRcptTo: (a, _s, cb) => cb(a.address.startsWith('gone') ? Object.assign(new Error('no such mailbox'), { responseCode: 550 }) : undefined),
+    onData(stream, session, cb) {
+      stream.resume();
+      stream.on('end', () => cb(null, session.envelope.rcptTo.map((r) => (r.address.startsWith('full') ? Object.assign(new Error('4.2.2 mailbox full'), { responseCode: 452 }) : 'stored'))));
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const c = await SmtpClient.open({ host: '127.0.0.1', port: (server.server.address() as net.AddressInfo).port, helo: 'bravo', lmtp: true });
+    const r = await c.send({ from: 'a@b.example', mailParams: [], recipients: ['ok@x.example', 'gone@x.example', 'full@x.example'].map((address) => ({ address, params: [] })) }, Buffer.from('Subject: l\r\n\r\nx\r\n'));
+    await c.quit();
+    assert.deepEqual(r.rcpt.map((x) => x.code), [250, 550, 250]);
+    assert.deepEqual(r.perRecipientData?.map((x) => x?.code), [250, undefined, 452]);
+  } finally {
+    server.close();
+  }
+});

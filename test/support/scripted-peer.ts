@@ -19,7 +19,7 @@ export async function scriptedPeer(keywords: string[]): Promise<ScriptedPeer> {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
-    hideDSN: false,
+    hideDSN: !keywords.includes('DSN'), // smtp-server prints DSN itself
     hideENHANCEDSTATUSCODES: false,
     disableReverseLookup: true,
     logger: false,
@@ -39,7 +39,7 @@ export async function scriptedPeer(keywords: string[]): Promise<ScriptedPeer> {
     },
   });
   extendServer(server, {
-    ehloKeywords: () => keywords,
+    ehloKeywords: () => keywords.filter((k) => k !== 'DSN'),
     preflight: (_verb, line) => {
       lines.push(line ?? '');
       // Keep only the path: smtp-server itself would refuse parameters it does not know.
