@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerQueue } from './queue-command.ts';
 import { registerSim } from './sim-command.ts';
 import { registerStart } from './start-command.ts';
+import { registerStationTools } from './station-commands.ts';
 
 const program = new Command('hfmail')
   .description('Mail gateway for HF radio links: SMTP with MT-PRIORITY, DELIVERBY, DSN and ALTRECIP, and a durable queue')
@@ -9,6 +10,7 @@ const program = new Command('hfmail')
 registerStart(program);
 registerQueue(program);
 registerSim(program);
+registerStationTools(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,3 +3,4 @@ export { loadConfig, validateConfig, ConfigError, type Config } from './config.t
 export { createLogger } from './logger.ts';
 export { stationSettings, type StationSettings } from './station.ts';
 export { queueSnapshot, type QueueEntry } from './queue-view.ts';
+export { shippedProfiles, serialPorts, type PortInfo } from './station-tools.ts';

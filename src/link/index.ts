@@ -4,3 +4,4 @@ export type { LinkPort } from './link-port.ts';
 export { MemoryOutbound, MemoryProgressStore, type InboundSink, type OutboundItem, type OutboundSource, type ProgressStore } from './contracts.ts';
 export { pickNext, comparePriority, compareFifo, type SchedulerMode } from './scheduler.ts';
 export { openSerialLinkPort, type SerialSettings } from './serial-link-port.ts';
+export { kissSetup, type KissParams } from './kiss-setup.ts';

@@ -1,0 +1,2 @@
+export { loadProfiles, ProfileError } from './profiles.ts';
+export { profileSchema, type Profile } from './profile-schema.ts';
