@@ -1,6 +1,6 @@
 import type { LinkPort } from '../src/link/link-port.ts';
 import type { SeededRandom } from './seeded-random.ts';
-import type { VirtualClock } from './virtual-clock.ts';
+import type { Clock } from '../src/core/index.ts';
 
 /** Bit errors: a constant rate, or Gilbert-Elliott bursts (two states, each with its own rate and mean dwell). */
 export type BitErrors = number | { good: number; bad: number; meanGoodBits: number; meanBadBits: number };
@@ -49,7 +49,7 @@ interface Side {
  * fades swallow what is sent during them, and bit errors flip bits (a modem hands on damaged bytes). Everything
  * is driven by the virtual clock and one seeded random source.
  */
-export function createChannel(opts: ChannelOptions, clock: VirtualClock, rng: SeededRandom): { a: SimPort; b: SimPort } {
+export function createChannel(opts: ChannelOptions, clock: Clock, rng: SeededRandom): { a: SimPort; b: SimPort } {
   const t0 = clock.now();
   const byteMs = ((opts.bitsPerByte ?? 8) * 1000) / opts.bitRate;
   const prop = opts.propagationMs ?? 10;

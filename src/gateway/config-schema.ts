@@ -86,9 +86,12 @@ export const configSchema = z
       })
       .strict()
       .default({ retryBaseS: 60, retryMaxS: 3600, giveUpS: 5 * 86400, altRecipWindowS: 1800, connectTimeoutS: 30, commandTimeoutS: 300, starttls: 'opportunistic', dnsServers: [], dnsTimeoutS: 10 }),
+    /** Radio links: the peer station, its serial device, a firmware profile, and the pre-shared key file. */
     links: z
-      .array(z.object({ peer: z.string(), port: z.string(), profile: z.string(), key: z.string().optional() }).strict())
+      .array(z.object({ peer: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a station id'), port: z.string(), profile: z.string(), key: z.string().optional() }).strict())
       .default([]),
+    /** A folder of firmware profiles instead of the shipped ones. */
+    profiles: z.string().optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

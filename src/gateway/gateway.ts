@@ -2,12 +2,16 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { newMessageId, systemClock, type Clock, type Random } from '../core/index.ts';
+import { CURRENT_DICTIONARY_VERSION, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
+import { newMessageId, systemClock, type Clock, type Random, type Timer } from '../core/index.ts';
+import { kissSetup, LinkStation, openSerialLinkPort, type LinkPort } from '../link/index.ts';
 import { RelayRunner } from '../relay/index.ts';
 import { MessageStore } from '../queue/index.ts';
 import { SmtpFrontEnd, type FrontEndPolicy } from '../smtp/index.ts';
 import { ConfigError, type Config } from './config.ts';
+import { LinkEndpoint } from './link-endpoint.ts';
 import { routeResolver } from './routes.ts';
+import { shippedProfiles } from './station-tools.ts';
 import { trustedNetworks } from './trust.ts';
 
 export interface GatewayOptions {
@@ -17,6 +21,8 @@ export interface GatewayOptions {
   readonly random?: Random;
   /** Relative paths in the config are relative to this folder (the config file's). */
   readonly baseDir?: string;
+  /** Byte streams for links, by peer, instead of opening their serial ports (the demo's simulated radio). */
+  readonly linkPorts?: Readonly<Record<string, LinkPort>>;
 }
 
 export const systemRandom: Random = { bytes: (n) => randomBytes(n) };
@@ -27,6 +33,9 @@ export class Gateway {
   readonly smtp: SmtpFrontEnd;
   readonly relay: RelayRunner;
   readonly dataDir: string;
+  readonly links = new Map<string, LinkStation>();
+  private linkRetry?: Timer;
+  private stopped = false;
   address?: { host: string; port: number };
 
   constructor(private readonly opts: GatewayOptions) {
@@ -44,7 +53,10 @@ export class Gateway {
         nextDueAt: () => store.delivery.nextDueAt(),
         record: (id, idx, outcome, attempted) => store.delivery.record(id, idx, outcome, attempted),
         get: (id) => store.get(id),
-        insert: (m) => store.insert(m),
+        insert: (m) => {
+          store.insert(m);
+          this.notifyLinks(); // a DSN or a redirected copy may be for the radio
+        },
       },
       {
         hostname: config.hostname ?? config.station,
@@ -65,7 +77,10 @@ export class Gateway {
       clock,
       random,
       log: log.child({ component: 'smtp' }),
-      onStored: () => this.relay.kick(),
+      onStored: () => {
+        this.relay.kick();
+        this.notifyLinks();
+      },
     });
   }
 
@@ -73,13 +88,110 @@ export class Gateway {
     const { host, port } = splitHostPort(this.opts.config.listen);
     this.address = await this.smtp.listen(port, host);
     this.relay.start();
+    await this.openLinks();
     const listen = `${this.address.host}:${this.address.port}`;
     this.opts.log.info({ station: this.opts.config.station, listen, data: this.dataDir }, 'hfmail gateway listening');
     this.opts.log.info(`try: swaks --server ${listen} --from you@example.com --to someone@example.net; then: hfmail queue --data ${this.dataDir}`);
     return this.address;
   }
 
+  private notifyLinks(): void {
+    for (const l of this.links.values()) l.notify();
+  }
+
+  /**
+   * Opens every configured link. One that cannot open (no device, wrong profile) is reported and tried again
+   * every 30 s; mail is accepted and queued meanwhile.
+   */
+  private async openLinks(): Promise<void> {
+    const { config, log } = this.opts;
+    const clock = this.opts.clock ?? systemClock;
+    const random = this.opts.random ?? systemRandom;
+    const base = this.opts.baseDir ?? process.cwd();
+    let failed = false;
+    for (const l of config.links) {
+      if (this.links.has(l.peer)) continue;
+      const llog = log.child({ component: 'link', peer: l.peer });
+      try {
+        const profile = shippedProfiles(config.profiles ? path.resolve(base, config.profiles) : undefined).get(l.profile);
+        if (!profile) throw new ConfigError(`links: profile "${l.profile}" is not one of: ${[...shippedProfiles(config.profiles ? path.resolve(base, config.profiles) : undefined).keys()].join(', ')}`);
+        if (!l.key) throw new ConfigError(`links: the link to ${l.peer} needs a key file (links[].key)`);
+        const key = readKey(path.resolve(base, l.key));
+        let port = this.opts.linkPorts?.[l.peer];
+        if (!port) {
+          if (!profile.serial) throw new ConfigError(`links: profile ${profile.name} reaches its modem over TCP, which this release does not open yet`);
+          port = await openSerialLinkPort({ path: l.port, baudRate: profile.serial.baudRate, dataBits: profile.serial.dataBits, stopBits: profile.serial.stopBits, parity: profile.serial.parity, rtscts: profile.serial.flowControl === 'rtscts' });
+        }
+        if (profile.kiss) for (const cmd of kissSetup(profile.kiss)) port.write(cmd);
+        const endpoint = new LinkEndpoint(this.store, this.relay, {
+          station: config.station,
+          hostname: config.hostname ?? config.station,
+          peer: l.peer,
+          dictionary: CURRENT_DICTIONARY_VERSION,
+          route: routeResolver(config.routes, base),
+          clock,
+          log: llog,
+        });
+        const station = new LinkStation(
+          {
+            station: config.station,
+            peer: l.peer,
+            key,
+            role: 'caller',
+            duplex: profile.duplex,
+            bitRate: profile.onAirBitRate,
+            bitsPerByte: profile.bitsPerByte,
+            turnaroundMs: profile.turnaroundMs,
+            maxFrame: profile.maxFrameBytes,
+            window: profile.window,
+            maxOverMs: profile.maxOverS * 1000,
+            dictionaries: SUPPORTED_DICTIONARY_VERSIONS,
+            ...(profile.kiss ? { kissPort: profile.kiss.port } : {}),
+          },
+          {
+            clock,
+            random,
+            port,
+            source: endpoint,
+            sink: endpoint,
+            progress: endpoint.progress,
+            onEvent: (e) => {
+              if (e.type === 'over' || e.type === 'rejected-frame') llog.debug(e, e.type);
+              else llog.info(e, e.type);
+            },
+          },
+        );
+        port.onClose((err) => {
+          llog.error({ err }, 'link port closed; reopening in 30 s');
+          station.stop();
+          this.links.delete(l.peer);
+          this.retryLinks();
+        });
+        this.links.set(l.peer, station);
+        station.start();
+        llog.info({ port: l.port, profile: profile.name }, 'link open');
+      } catch (err) {
+        failed = true;
+        llog.error({ err: (err as Error).message }, 'link could not open; mail for it stays queued');
+        if (err instanceof ConfigError) throw err;
+      }
+    }
+    if (failed) this.retryLinks();
+  }
+
+  private retryLinks(): void {
+    if (this.stopped || this.linkRetry) return;
+    const clock = this.opts.clock ?? systemClock;
+    this.linkRetry = clock.setTimer(30_000, () => {
+      this.linkRetry = undefined;
+      void this.openLinks();
+    });
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.linkRetry?.cancel();
+    for (const l of this.links.values()) l.stop();
     await this.smtp.close();
     await this.relay.stop();
     this.store.close();
@@ -90,6 +202,16 @@ export function splitHostPort(text: string): { host: string; port: number } {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
   if (!m) throw new Error(`expected HOST:PORT, got "${text}"`);
   return { host: m[1]!, port: Number(m[2]) };
+}
+
+function readKey(file: string): Uint8Array {
+  try {
+    const key = readFileSync(file);
+    if (key.length < 16) throw new Error('shorter than 16 bytes');
+    return key;
+  } catch (err) {
+    throw new ConfigError(`links: key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 function readTlsFile(base: string, file: string, key: string): Buffer {

@@ -12,8 +12,13 @@ export interface OutboundItem {
   readonly deadline?: number;
   /** When it was queued, for FIFO order and ties. */
   readonly queuedAt: number;
-  /** The encoded bundle: what crosses the link, byte for byte. */
-  readonly bundle: Uint8Array;
+  /**
+   * The encoded bundle: what crosses the link, byte for byte. A function is called once, when the transfer
+   * first opens, so that deadlines inside count from the first frame (design.md, DELIVERBY across the hop).
+   */
+  readonly bundle: Uint8Array | (() => Uint8Array);
+  /** Its size in bytes, or an estimate while the bundle is not made yet (for the scheduler's "smallest"). */
+  readonly size?: number;
 }
 
 export interface OutboundSource {
@@ -26,8 +31,11 @@ export interface OutboundSource {
 }
 
 export interface InboundSink {
-  /** Resolves once the message is durable on this side; only then does the link confirm custody. */
-  accept(id: string, bundle: Uint8Array): Promise<void>;
+  /**
+   * Resolves once the message is durable on this side; only then does the link confirm custody. `openedAt` is
+   * when the transfer's first record arrived: deadlines in the bundle count from then.
+   */
+  accept(id: string, bundle: Uint8Array, openedAt: number): Promise<void>;
 }
 
 /** Partial progress, so that a restart resumes from the last acknowledged byte. */

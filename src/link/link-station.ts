@@ -328,7 +328,7 @@ export class LinkStation {
     this.needAuthFrame = false; // the answerer speaks in this session: it accepted our proof
     switch (f.type) {
       case FrameType.RECORD:
-        for (const done of this.receiver.onRecord(f.seq, f.record)) this.accept(done);
+        for (const done of this.receiver.onRecord(f.seq, f.record, this.deps.clock.now())) this.accept(done);
         for (const r of this.receiver.resumes.splice(0)) this.sender.onResume(r.xfer, r.offset);
         return;
       case FrameType.CUSTODY:
@@ -362,7 +362,7 @@ export class LinkStation {
   }
 
   private accept(done: CompletedBundle): void {
-    this.deps.sink.accept(done.id, done.bundle).then(
+    this.deps.sink.accept(done.id, done.bundle, done.openedAt).then(
       () => {
         this.receiver.delivered(done.id);
         this.deps.onEvent?.({ type: 'delivered', id: done.id });

@@ -10,6 +10,7 @@ interface InTransfer {
   readonly id: string;
   readonly total: number;
   readonly hash: Uint8Array;
+  readonly openedAt: number;
   chunks: Uint8Array[];
   have: number;
   saved: number;
@@ -19,6 +20,7 @@ interface InTransfer {
 export interface CompletedBundle {
   readonly id: string;
   readonly bundle: Uint8Array;
+  readonly openedAt: number;
 }
 
 /**
@@ -32,6 +34,7 @@ export class Receiver {
   private readonly transfers = new Map<number, InTransfer>();
   /** Records arrived since the last acknowledgement. */
   owesAck = false;
+  private now = 0;
   /** Ids to confirm in the next CUSTODY frame. */
   readonly custody: string[] = [];
   /** Records for the sender (RESUME). */
@@ -57,7 +60,8 @@ export class Receiver {
     this.owesAck = false;
   }
 
-  onRecord(seq: number, record: LinkRecord): CompletedBundle[] {
+  onRecord(seq: number, record: LinkRecord, now = 0): CompletedBundle[] {
+    this.now = now;
     this.owesAck = true;
     const ahead = seqDiff(seq, this.next);
     if (ahead < 0 || this.held.has(seq)) {
@@ -116,7 +120,7 @@ export class Receiver {
         }
         const prior = this.progress.received(this.peer, r.id);
         const have = prior && prior.length <= r.total ? prior.length : 0;
-        this.transfers.set(r.xfer, { id: r.id, total: r.total, hash: r.hash, chunks: have ? [prior!] : [], have, saved: have, resumeAsked: false });
+        this.transfers.set(r.xfer, { id: r.id, total: r.total, hash: r.hash, openedAt: this.now, chunks: have ? [prior!] : [], have, saved: have, resumeAsked: false });
         return this.append(r.xfer, r.offset, r.data);
       }
       case RecordKind.DATA:
@@ -167,7 +171,7 @@ export class Receiver {
       return undefined;
     }
     this.accepting.add(t.id);
-    return { id: t.id, bundle };
+    return { id: t.id, bundle, openedAt: t.openedAt };
   }
 
   /** The sink could not store it: forget the attempt, so the sender's next offer is taken again. */

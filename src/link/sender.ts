@@ -7,7 +7,9 @@ import { seqAdd, seqDiff } from './seq.ts';
 
 interface OutTransfer {
   readonly item: OutboundItem;
-  readonly hash: Uint8Array;
+  /** The bundle bytes and their hash, made when the transfer first opens. */
+  bytes?: Uint8Array;
+  hash?: Uint8Array;
   xfer: number;
   opened: boolean;
   /** Next byte to send for the first time. */
@@ -63,7 +65,7 @@ export class Sender {
     this.byXfer.clear();
     for (const t of this.transfers.values()) {
       t.opened = false;
-      t.nextOffset = Math.min(this.progress.sentOffset(this.peer, t.item.id), t.item.bundle.length);
+      t.nextOffset = Math.min(this.progress.sentOffset(this.peer, t.item.id), total(t));
     }
   }
 
@@ -73,8 +75,9 @@ export class Sender {
     for (const [id, t] of this.transfers) if (!live.has(id)) this.drop(t);
     for (const item of items) {
       if (this.transfers.has(item.id)) continue;
-      const offset = Math.min(this.progress.sentOffset(this.peer, item.id), item.bundle.length);
-      this.transfers.set(item.id, { item, hash: bundleHash(item.bundle), xfer: -1, opened: false, nextOffset: offset, quietTurns: 0 });
+      const t: OutTransfer = { item, xfer: -1, opened: false, nextOffset: 0, quietTurns: 0 };
+      t.nextOffset = Math.min(this.progress.sentOffset(this.peer, item.id), total(t));
+      this.transfers.set(item.id, t);
     }
   }
 
@@ -136,7 +139,7 @@ export class Sender {
   /** Transfers fully sent and acknowledged but still without custody. */
   private awaitingCustody(): OutTransfer[] {
     const busy = new Set([...this.unacked.values()].map((u) => u.id));
-    return [...this.transfers.values()].filter((t) => t.opened && t.nextOffset >= t.item.bundle.length && !busy.has(t.item.id));
+    return [...this.transfers.values()].filter((t) => t.opened && t.nextOffset >= total(t) && !busy.has(t.item.id));
   }
 
   /**
@@ -179,7 +182,7 @@ export class Sender {
       id: t.item.id,
       priority: t.item.priority,
       ...(t.item.deadline !== undefined ? { deadline: t.item.deadline } : {}),
-      remaining: t.opened ? t.item.bundle.length - t.nextOffset : Math.max(1, t.item.bundle.length - t.nextOffset),
+      remaining: t.opened ? total(t) - t.nextOffset : Math.max(1, total(t) - t.nextOffset),
       queuedAt: t.item.queuedAt,
     })).filter((c) => c.remaining > 0);
   }
@@ -211,19 +214,20 @@ export class Sender {
     if (!choice) return undefined;
     const t = choice.t;
     if (!t.opened) {
+      const bytes = materialize(t);
       t.xfer = this.nextXfer;
       this.nextXfer = (this.nextXfer + 1) & 0xffff;
       t.opened = true;
       this.byXfer.set(t.xfer, t);
       // The first segment rides in the OPEN record: a short message is one frame.
       const room = Math.max(0, this.frameSize - Buffer.byteLength(t.item.id) - 24);
-      const data = t.item.bundle.subarray(t.nextOffset, t.nextOffset + room);
-      const open: LinkRecord = { kind: RecordKind.OPEN, xfer: t.xfer, total: t.item.bundle.length, id: t.item.id, hash: t.hash, offset: t.nextOffset, data };
+      const data = bytes.subarray(t.nextOffset, t.nextOffset + room);
+      const open: LinkRecord = { kind: RecordKind.OPEN, xfer: t.xfer, total: bytes.length, id: t.item.id, hash: t.hash!, offset: t.nextOffset, data };
       t.nextOffset += data.length;
       this.stats.dataBytes += data.length;
       return this.fresh(open, t.item.id);
     }
-    const data = t.item.bundle.subarray(t.nextOffset, t.nextOffset + this.frameSize);
+    const data = materialize(t).subarray(t.nextOffset, t.nextOffset + this.frameSize);
     const record: LinkRecord = { kind: RecordKind.DATA, xfer: t.xfer, offset: t.nextOffset, data };
     t.nextOffset += data.length;
     this.stats.dataBytes += data.length;
@@ -287,7 +291,7 @@ export class Sender {
     const t = this.byXfer.get(xfer);
     if (!t) return;
     this.neuter(t.item.id, offset);
-    t.nextOffset = Math.min(offset, t.item.bundle.length);
+    t.nextOffset = Math.min(offset, total(t));
     this.progress.setSentOffset(this.peer, t.item.id, t.nextOffset);
   }
 
@@ -300,4 +304,22 @@ export class Sender {
   endOver(): void {
     this.over++;
   }
+}
+
+/** The transfer's bundle, made on first use. */
+function materialize(t: OutTransfer): Uint8Array {
+  if (!t.bytes) {
+    const b = t.item.bundle;
+    t.bytes = typeof b === 'function' ? b() : b;
+    t.hash = bundleHash(t.bytes);
+    if (t.nextOffset > t.bytes.length) t.nextOffset = 0;
+  }
+  return t.bytes;
+}
+
+/** Bytes in the transfer: exact once made, the item's estimate before. */
+function total(t: OutTransfer): number {
+  if (t.bytes) return t.bytes.length;
+  const b = t.item.bundle;
+  return typeof b === 'function' ? (t.item.size ?? 1) : b.length;
 }

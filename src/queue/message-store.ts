@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { QueuedMessage, Recipient } from '../core/index.ts';
+import type { DeliveryStatus, QueuedMessage, Recipient } from '../core/index.ts';
+import { LinkState } from './link-state.ts';
 import { QueueError } from './queue-error.ts';
 import { migrate } from './schema.ts';
 import {
@@ -63,8 +64,12 @@ export class MessageStore {
   private readonly insertTx: (message: MessageRow, recipients: readonly RecipientRow[]) => void;
   private readonly getTx: (id: string) => QueuedMessage | undefined;
   private readonly listTx: () => QueueSummary[];
+  private readonly linkDueStmt: Database.Statement<[string], { message_id: string }>;
+  private readonly finishLinkStmt: Database.Statement<[string, string, string, string]>;
   /** Delivery attempts: due recipients and their outcomes (the relay's DeliveryStore reads through this). */
   readonly delivery: DeliveryTable;
+  /** The radio link's progress and duplicate filter. */
+  readonly link: LinkState;
 
   static open(dataDir: string): MessageStore {
     mkdirSync(dataDir, { recursive: true });
@@ -109,6 +114,11 @@ export class MessageStore {
     );
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM messages');
     this.delivery = new DeliveryTable(db, RECIPIENT_COLUMNS);
+    this.link = new LinkState(db);
+    this.linkDueStmt = db.prepare<[string], { message_id: string }>(
+      `SELECT DISTINCT message_id FROM recipients WHERE state = 'queued' AND route_kind = 'link' AND route_target = ?`,
+    );
+    this.finishLinkStmt = db.prepare(`UPDATE recipients SET state = ?, status = ? WHERE message_id = ? AND route_kind = 'link' AND route_target = ? AND state = 'queued'`);
 
     this.insertTx = db.transaction((message: MessageRow, recipients: readonly RecipientRow[]) => {
       this.insertMessageStmt.run(message);
@@ -172,6 +182,16 @@ export class MessageStore {
   /** How many messages the store holds, finished ones included (list() shows only unfinished ones). */
   count(): number {
     return this.countStmt.get()!.n;
+  }
+
+  /** Messages with recipients waiting for the radio link to `peer`. */
+  linkPending(peer: string): string[] {
+    return this.linkDueStmt.all(peer).map((r) => r.message_id);
+  }
+
+  /** The link is done with a message: custody taken by the peer, or withdrawn. */
+  finishLink(id: string, peer: string, state: 'delivered' | 'failed', status: DeliveryStatus): void {
+    this.finishLinkStmt.run(state, JSON.stringify(status), id, peer);
   }
 
   close(): void {

@@ -74,6 +74,15 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE recipients ADD COLUMN first_attempt_at INTEGER;
   CREATE INDEX recipients_due ON recipients (next_attempt_at) WHERE state = 'queued' AND route_kind <> 'link';
   `,
+  // 3: the radio link's state, so a restart resumes transfers and never takes a message twice.
+  `
+  CREATE TABLE link_bundles (
+    peer TEXT NOT NULL, id TEXT NOT NULL, bundle BLOB NOT NULL, sent_offset INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (peer, id)
+  ) STRICT;
+  CREATE TABLE link_partial (peer TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (peer, id)) STRICT;
+  CREATE TABLE link_delivered (peer TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (peer, id)) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -137,6 +137,30 @@ export class RelayRunner {
     if (dsn.length) this.sendDsn(m, dsn, now);
   }
 
+  /**
+   * The radio link withdrew a message whose deadline passed before the peer took it: recipients with an
+   * alternate and an expired ABY are redirected, the others fail with 5.4.7; the sender hears of it.
+   */
+  linkWithdrawn(id: string, peer: string): void {
+    const m = this.store.get(id);
+    if (!m) return;
+    const now = this.clock.now();
+    const dsn: DsnRecipient[] = [];
+    m.recipients.forEach((rc, idx) => {
+      if (rc.state !== 'queued' || rc.route.kind !== 'link' || rc.route.target !== peer) return;
+      const d: DueRecipient = { messageId: id, idx, recipient: rc, attempts: 0 };
+      if (rc.arcpt && m.params.aby && m.params.aby.at <= now) {
+        const b = this.redirect(m, d, { status: '4.4.7', text: 'alternate-recipient deadline (ABY) passed before the radio link carried it', at: now }, true);
+        if (b) dsn.push(b);
+        return;
+      }
+      const status: DeliveryStatus = { status: '5.4.7', text: `delivery time expired before the radio link to ${peer} carried it`, at: now };
+      this.store.record(id, idx, { state: 'failed', status });
+      if (wantsDsn(rc.notify, 'failed')) dsn.push(block(rc, 'failed', status));
+    });
+    if (dsn.length) this.sendDsn(m, dsn, now);
+  }
+
   /** Turns one result into the recipient's next state; returns the DSN block it owes, if any. */
   private decide(m: QueuedMessage, d: DueRecipient, r: AttemptResult, now: number): DsnRecipient | undefined {
     const rc = d.recipient;

@@ -1,0 +1,88 @@
+import type { Logger } from 'pino';
+import { bundleFromMessage, decodeBundle, encodeBundle, isCodecError, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
+import type { Clock, MailParams, QueuedMessage, Recipient, Route } from '../core/index.ts';
+import type { InboundSink, OutboundItem, OutboundSource, ProgressStore } from '../link/index.ts';
+import { rfc5322Date } from '../mail/index.ts';
+import type { MessageStore } from '../queue/index.ts';
+import type { RelayRunner } from '../relay/index.ts';
+
+/**
+ * The queue as one radio link's endpoint: what waits for the peer (OutboundSource), where the peer's messages
+ * land (InboundSink, durable before custody), and the link's progress (ProgressStore), all in the queue's
+ * database.
+ */
+export class LinkEndpoint implements OutboundSource, InboundSink {
+  readonly progress: ProgressStore;
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly relay: RelayRunner,
+    private readonly o: { station: string; hostname: string; peer: string; dictionary: number; route: (address: string) => Route | null; clock: Clock; log: Logger },
+  ) {
+    const link = store.link;
+    this.progress = {
+      sentOffset: (peer, id) => link.sentOffset(peer, id),
+      setSentOffset: (peer, id, n) => link.setSentOffset(peer, id, n),
+      received: (peer, id) => link.received(peer, id),
+      saveReceived: (peer, id, b) => link.saveReceived(peer, id, b),
+      isDelivered: (peer, id) => link.isDelivered(peer, id),
+      markDelivered: (peer, id) => link.markDelivered(peer, id),
+      forget: (peer, id) => link.forget(peer, id),
+    };
+  }
+
+  pending(): readonly OutboundItem[] {
+    const items: OutboundItem[] = [];
+    for (const id of this.store.linkPending(this.o.peer)) {
+      const m = this.store.get(id);
+      if (!m) continue;
+      const mine = m.recipients.filter((r) => r.state === 'queued' && r.route.kind === 'link' && r.route.target === this.o.peer);
+      // Made when its first frame goes, and kept: a transfer resumed after a restart must send the same bytes.
+      const bundle = () => this.store.link.bundle(this.o.peer, id, () => encodeBundle(bundleFromMessage({ ...m, recipients: mine }, this.o.clock.now()), this.o.dictionary));
+      // Only deadlines that end the attempt withdraw it from the link: R-mode BY, and ABY where there is an alternate.
+      const deadlines = [m.params.by?.mode === 'R' ? m.params.by.at : undefined, mine.some((r) => r.arcpt) ? m.params.aby?.at : undefined].filter((x): x is number => x !== undefined);
+      items.push({ id, priority: m.priority.value, queuedAt: m.receivedAt, bundle, size: Math.ceil(m.content.length / 2), ...(deadlines.length ? { deadline: Math.min(...deadlines) } : {}) });
+    }
+    return items;
+  }
+
+  custodyConfirmed(id: string): void {
+    this.store.finishLink(id, this.o.peer, 'delivered', { status: '2.0.0', text: `in the custody of ${this.o.peer}`, at: this.o.clock.now(), remoteMta: this.o.peer });
+    this.store.link.forget(this.o.peer, id);
+    this.o.log.info({ msgId: id, peer: this.o.peer }, 'custody taken by the peer');
+  }
+
+  expired(id: string): void {
+    this.o.log.warn({ msgId: id, peer: this.o.peer }, 'deadline passed before the link carried it');
+    this.relay.linkWithdrawn(id, this.o.peer);
+    this.store.link.forget(this.o.peer, id);
+  }
+
+  /** A message from the peer: decoded, re-anchored, routed here, stored (durably) before custody is given. */
+  async accept(id: string, bytes: Uint8Array, openedAt: number): Promise<void> {
+    if (this.store.get(id)) return; // taken before: the custody confirmation was lost
+    const b = decodeBundle(bytes, { maxContent: 64 * 1024 * 1024, maxRecipients: 1000, dictionaries: SUPPORTED_DICTIONARY_VERSIONS });
+    if (isCodecError(b)) throw new Error(`bundle ${id} from ${this.o.peer}: ${b.error}: ${b.detail}`);
+    if (b.id !== id) throw new Error(`bundle ${id} from ${this.o.peer} names itself ${b.id}`);
+    const now = this.o.clock.now();
+    // Deadlines count from when the transfer began (design.md: the receiver subtracts the transfer time).
+    const anchor = (d: typeof b.by) => d && { at: openedAt + d.remainingSeconds * 1000, mode: d.mode, trace: d.trace, requestedSeconds: d.requestedSeconds };
+    const params: MailParams = { ...b.params, ...(b.by ? { by: anchor(b.by)! } : {}), ...(b.aby ? { aby: anchor(b.aby)! } : {}) };
+    const recipients: Recipient[] = b.recipients.map((r) => ({ ...r, route: this.o.route(r.address) ?? { kind: 'mx', target: '' }, state: 'queued' }));
+    // RFC 5321 3.7.2: a gateway out of a foreign environment adds its Received line, naming the environment.
+    const trace = `Received: from ${this.o.peer} by ${this.o.hostname} via hfmail-radio with HFMAIL id ${id}\r\n        PRIORITY ${b.priority.value}; ${rfc5322Date(new Date(now))}\r\n`;
+    const message: QueuedMessage = {
+      id,
+      receivedAt: b.receivedAt,
+      sender: b.sender,
+      params,
+      priority: b.priority,
+      recipients,
+      submitter: { clientAddress: `link:${this.o.peer}`, clientHostname: '', helo: this.o.peer, trusted: true, ...(b.submitter?.user ? { user: b.submitter.user } : {}) },
+      content: Buffer.concat([Buffer.from(trace, 'utf8'), b.content]),
+    };
+    this.store.insert(message);
+    this.o.log.info({ msgId: id, peer: this.o.peer, priority: b.priority.value, rcpts: recipients.length }, 'message taken from the link');
+    this.relay.kick();
+  }
+}

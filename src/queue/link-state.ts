@@ -1,0 +1,58 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * What the radio link keeps across restarts (the link's ProgressStore, implemented here): the bundle bytes a
+ * transfer is made of (so a resumed transfer sends the same bytes), how much the peer acknowledged, the prefix
+ * received from the peer, and the ids already taken (duplicate suppression).
+ */
+export class LinkState {
+  private readonly s: Record<string, Database.Statement>;
+
+  constructor(db: Database.Database) {
+    this.s = {
+      bundle: db.prepare('SELECT bundle FROM link_bundles WHERE peer = ? AND id = ?'),
+      putBundle: db.prepare('INSERT OR IGNORE INTO link_bundles (peer, id, bundle) VALUES (?, ?, ?)'),
+      sent: db.prepare('SELECT sent_offset AS n FROM link_bundles WHERE peer = ? AND id = ?'),
+      setSent: db.prepare('UPDATE link_bundles SET sent_offset = ? WHERE peer = ? AND id = ?'),
+      partial: db.prepare('SELECT data FROM link_partial WHERE peer = ? AND id = ?'),
+      setPartial: db.prepare('INSERT INTO link_partial (peer, id, data) VALUES (?, ?, ?) ON CONFLICT (peer, id) DO UPDATE SET data = excluded.data'),
+      delivered: db.prepare('SELECT 1 AS y FROM link_delivered WHERE peer = ? AND id = ?'),
+      markDelivered: db.prepare('INSERT OR IGNORE INTO link_delivered (peer, id, at) VALUES (?, ?, ?)'),
+      dropPartial: db.prepare('DELETE FROM link_partial WHERE peer = ? AND id = ?'),
+      dropBundle: db.prepare('DELETE FROM link_bundles WHERE peer = ? AND id = ?'),
+    };
+  }
+
+  /** The bundle made for a message the first time it was offered, or the one given now, stored. */
+  bundle(peer: string, id: string, make: () => Uint8Array): Uint8Array {
+    const row = this.s.bundle!.get(peer, id) as { bundle: Buffer } | undefined;
+    if (row) return row.bundle;
+    const b = make();
+    this.s.putBundle!.run(peer, id, Buffer.from(b));
+    return b;
+  }
+
+  sentOffset(peer: string, id: string): number {
+    return (this.s.sent!.get(peer, id) as { n: number } | undefined)?.n ?? 0;
+  }
+  setSentOffset(peer: string, id: string, offset: number): void {
+    this.s.setSent!.run(offset, peer, id);
+  }
+  received(peer: string, id: string): Uint8Array | undefined {
+    return (this.s.partial!.get(peer, id) as { data: Buffer } | undefined)?.data;
+  }
+  saveReceived(peer: string, id: string, prefix: Uint8Array): void {
+    this.s.setPartial!.run(peer, id, Buffer.from(prefix));
+  }
+  isDelivered(peer: string, id: string): boolean {
+    return this.s.delivered!.get(peer, id) !== undefined;
+  }
+  markDelivered(peer: string, id: string): void {
+    this.s.markDelivered!.run(peer, id, Date.now());
+    this.s.dropPartial!.run(peer, id);
+  }
+  forget(peer: string, id: string): void {
+    this.s.dropPartial!.run(peer, id);
+    this.s.dropBundle!.run(peer, id);
+  }
+}
