@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDemo } from './demo-command.ts';
 import { registerQueue } from './queue-command.ts';
 import { registerSim } from './sim-command.ts';
 import { registerStart } from './start-command.ts';
@@ -8,6 +9,7 @@ const program = new Command('hfmail')
   .description('Mail gateway for HF radio links: SMTP with MT-PRIORITY, DELIVERBY, DSN and ALTRECIP, and a durable queue')
   .version('0.1.0');
 registerStart(program);
+registerDemo(program);
 registerQueue(program);
 registerSim(program);
 registerStationTools(program);

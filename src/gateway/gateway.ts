@@ -137,7 +137,8 @@ export class Gateway {
             station: config.station,
             peer: l.peer,
             key,
-            role: 'caller',
+            // One side says hello at start so the two do not collide; either calls later when it has traffic.
+            role: config.station < l.peer ? 'caller' : 'answerer',
             duplex: profile.duplex,
             bitRate: profile.onAirBitRate,
             bitsPerByte: profile.bitsPerByte,

@@ -4,3 +4,4 @@ export { createLogger } from './logger.ts';
 export { stationSettings, type StationSettings } from './station.ts';
 export { queueSnapshot, type QueueEntry } from './queue-view.ts';
 export { shippedProfiles, serialPorts, type PortInfo } from './station-tools.ts';
+export { runDemo, type DemoRadio } from './demo.ts';

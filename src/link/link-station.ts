@@ -118,6 +118,13 @@ export class LinkStation {
     this.armExpiry();
     if (this.phase === 'down') this.sendHello();
     else if (this.isUp && this.channelFree()) this.beginOver();
+    else if (this.isUp && !this.transmitting && !this.replyTimer && !this.silenceTimer && !this.turnTimer) {
+      // The peer was heard a moment ago: look again once the channel has been quiet for a frame.
+      this.turnTimer = this.deps.clock.setTimer(Math.ceil(this.maxFrameAirMs()) + 50, () => {
+        this.turnTimer = undefined;
+        this.notify();
+      });
+    }
   }
 
   // ---- timing ----------------------------------------------------------------------------------------
