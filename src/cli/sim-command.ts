@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
+import { fileURLToPath } from 'node:url';
+import type { ChannelOptions } from '../../sim/channel.ts';
 import { runScenarioFile, type RunResult } from '../../sim/run-scenario.ts';
 import { simBundle } from '../../sim/sim-bundle.ts';
+import { runRealtimeChannel } from '../../sim/realtime-channel.ts';
+import { loadScenario } from '../../sim/scenario.ts';
 
 export function registerSim(program: Command): void {
   const sim = program.command('sim').description('the lossy-link simulator');
+  registerChannel(sim);
   sim
     .command('run <scenario>')
     .description('transfer a scenario\'s messages between two link stations over a simulated radio, in virtual time')
@@ -20,6 +25,42 @@ export function registerSim(program: Command): void {
       });
       const { deliveryOrder: _order, ...summary } = result;
       process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : table(result));
+    });
+}
+
+function registerChannel(sim: Command): void {
+  sim
+    .command('channel')
+    .description('apply the radio model in real time between two serial devices (e.g. socat ptys)')
+    .requiredOption('--a <device>', 'the device station A writes to and reads from (the far end of its pty)')
+    .requiredOption('--b <device>', 'the same for station B')
+    .option('--scenario <file|name>', 'take the link from a scenario (a file, or a name in sim/scenarios)')
+    .option('--bit-rate <n>', 'bit/s', '2400')
+    .option('--turnaround <ms>', 'key-up to first bit, ms', '1500')
+    .option('--ber <x>', 'bit error rate', '0')
+    .option('--duplex <mode>', 'half or full', 'half')
+    .option('--seed <n>', 'seed for errors and fades', '1')
+    .action(async (o: { a: string; b: string; scenario?: string; bitRate: string; turnaround: string; ber: string; duplex: string; seed: string }) => {
+      const num = (v: string, name: string) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, not ${v}`);
+        return n;
+      };
+      if (o.duplex !== 'half' && o.duplex !== 'full') throw new Error(`--duplex must be half or full, not ${o.duplex}`);
+      let opts: ChannelOptions = { bitRate: num(o.bitRate, 'bit-rate'), turnaroundMs: num(o.turnaround, 'turnaround'), ber: num(o.ber, 'ber'), duplex: o.duplex };
+      if (o.scenario) {
+        const file = /[/.]/.test(o.scenario) ? o.scenario : fileURLToPath(new URL(`../../sim/scenarios/${o.scenario}.yaml`, import.meta.url));
+        const L = loadScenario(file).link;
+        opts = { bitRate: L.bitRate, bitsPerByte: L.bitsPerByte, turnaroundMs: L.turnaroundS * 1000, propagationMs: L.propagationS * 1000, duplex: L.duplex, ber: L.ber, outages: L.outages.map((x) => ({ atMs: x.atS * 1000, durationMs: x.durationS * 1000 })) };
+      }
+      const ch = await runRealtimeChannel(o.a, o.b, opts, num(o.seed, 'seed'));
+      process.stderr.write(`simulated radio between ${o.a} and ${o.b}: ${opts.bitRate} bit/s, ${opts.duplex} duplex, turnaround ${opts.turnaroundMs} ms; Ctrl-C stops\n`);
+      const stop = () => {
+        process.stderr.write(JSON.stringify(ch.stats()) + '\n');
+        ch.stop().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
     });
 }
 
