@@ -31,9 +31,12 @@ export class DeliveryTable {
   private readonly maxIdxStmt: Database.Statement<[string], { n: number | null }>;
 
   constructor(private readonly db: Database.Database, columns: string) {
+    // Due work goes highest priority first (RFC 6710 5.1), then the longest waiting.
     this.dueStmt = db.prepare(
-      `SELECT ${columns}, attempts, first_attempt_at FROM recipients
-       WHERE state = 'queued' AND route_kind <> 'link' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+      `SELECT ${columns.split(',').map((c) => `r.${c.trim()}`).join(', ')}, r.attempts, r.first_attempt_at FROM recipients r
+       JOIN messages m ON m.id = r.message_id
+       WHERE r.state = 'queued' AND r.route_kind <> 'link' AND r.next_attempt_at <= ?
+       ORDER BY m.priority DESC, r.next_attempt_at, m.received_at LIMIT ?`,
     );
     this.nextStmt = db.prepare(`SELECT min(next_attempt_at) AS at FROM recipients WHERE state = 'queued' AND route_kind <> 'link'`);
     this.updateStmt = db.prepare(
