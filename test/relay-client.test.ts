@@ -125,6 +125,10 @@ test('dot-stuffing and atomic Maildir delivery', () => {
     assert.equal(path.dirname(file), path.join(dir, 'Maildir', 'new'));
     assert.deepEqual(readdirSync(path.join(dir, 'Maildir', 'tmp')), []);
     assert.ok(readFileSync(file).equals(content));
+    // with a key, delivering again (after a crash before the outcome was recorded) writes nothing new
+    const once = deliverToMaildir(path.join(dir, 'Maildir'), content, Date.now(), '01ABC-0');
+    assert.equal(deliverToMaildir(path.join(dir, 'Maildir'), content, Date.now() + 5000, '01ABC-0'), once);
+    assert.equal(readdirSync(path.join(dir, 'Maildir', 'new')).length, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -75,7 +75,7 @@ test('two gateway processes over ptys and a simulated radio: delivered in priori
   }
   assert.equal(files.length, 4, `delivered ${files.length} of 4; logs:\n${logs.join('').slice(-3000)}`);
   // Maildir names begin with the time of delivery: <seconds>.M<milliseconds>P<pid>...
-  const key = (n: string) => /^(\d+)\.M(\d+)P/.exec(n)!.slice(1).map(Number);
+  const key = (n: string) => /^(\d+)\.M(\d+)[PK]/.exec(n)!.slice(1).map(Number);
   files.sort((x, y) => key(x.name)[0]! - key(y.name)[0]! || key(x.name)[1]! - key(y.name)[1]!);
   assert.deepEqual(files.map((f) => f.subject), ['flash', 'immediate', 'normal', 'routine']);
 });

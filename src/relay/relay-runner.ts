@@ -197,7 +197,7 @@ export class RelayRunner {
 
   private async deliver(m: QueuedMessage, route: Route, due: DueRecipient[], now: number): Promise<AttemptResult[]> {
     if (route.kind === 'maildir') {
-      deliverToMaildir(route.target, m.content, now);
+      deliverToMaildir(route.target, m.content, now, `${m.id}-${due[0]!.idx}`);
       return due.map(() => ({ kind: 'delivered', status: { status: '2.0.0', text: `delivered to ${route.target}`, at: now }, relayed: false }));
     }
     if (route.kind === 'link') throw new Error('link routes belong to the radio link');
