@@ -97,3 +97,16 @@ test('a failure at the far side comes back over the radio as a DSN', async () =>
   assert.match(dsn, /Final-Recipient: rfc822;nobody@dead\.example/);
   assert.match(dsn, /Reporting-MTA: dns; bravo\.base\.example/);
 });
+
+test('hfmail status: the link is up, with its measurements; the queue by priority', async () => {
+  const { statusReport } = await import('../src/gateway/index.ts');
+  await new Promise((r) => setTimeout(r, 2200)); // the status file is rewritten every 2 s
+  const r = statusReport({ config: validateConfig({ station: 'alpha', data: './alpha/data' }), baseDir: dir });
+  assert.equal(r.running, true);
+  assert.equal(r.pid, process.pid);
+  const link = r.links[0] as { peer: string; up: boolean; frameSize: number; lastHelloAt: number };
+  assert.equal(link.peer, 'bravo');
+  assert.equal(link.up, true);
+  assert.ok(link.frameSize > 0 && link.lastHelloAt > 0);
+  assert.equal(typeof r.queue.total, 'number');
+});

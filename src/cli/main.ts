@@ -3,6 +3,7 @@ import { registerDemo } from './demo-command.ts';
 import { registerQueue } from './queue-command.ts';
 import { registerSim } from './sim-command.ts';
 import { registerStart } from './start-command.ts';
+import { registerStatus } from './status-command.ts';
 import { registerStationTools } from './station-commands.ts';
 
 const program = new Command('hfmail')
@@ -11,6 +12,7 @@ const program = new Command('hfmail')
 registerStart(program);
 registerDemo(program);
 registerQueue(program);
+registerStatus(program);
 registerSim(program);
 registerStationTools(program);
 

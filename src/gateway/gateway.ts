@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { CURRENT_DICTIONARY_VERSION, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
@@ -25,6 +25,8 @@ export interface GatewayOptions {
   readonly linkPorts?: Readonly<Record<string, LinkPort>>;
 }
 
+export const STATUS_FILE = 'status.json';
+
 export const systemRandom: Random = { bytes: (n) => randomBytes(n) };
 
 /** The composition root of one station: the queue on disk and the SMTP front end in front of it. */
@@ -35,6 +37,7 @@ export class Gateway {
   readonly dataDir: string;
   readonly links = new Map<string, LinkStation>();
   private linkRetry?: Timer;
+  private statusTimer?: Timer;
   private stopped = false;
   address?: { host: string; port: number };
 
@@ -89,10 +92,31 @@ export class Gateway {
     this.address = await this.smtp.listen(port, host);
     this.relay.start();
     await this.openLinks();
+    this.writeStatus();
     const listen = `${this.address.host}:${this.address.port}`;
     this.opts.log.info({ station: this.opts.config.station, listen, data: this.dataDir }, 'hfmail gateway listening');
     this.opts.log.info(`try: swaks --server ${listen} --from you@example.com --to someone@example.net; then: hfmail queue --data ${this.dataDir}`);
     return this.address;
+  }
+
+  /** The running gateway's state for `hfmail status`, rewritten every 2 s into the data folder. */
+  private writeStatus(): void {
+    if (this.stopped) return;
+    const status = {
+      station: this.opts.config.station,
+      pid: process.pid,
+      updatedAt: new Date().toISOString(),
+      listen: this.address ? `${this.address.host}:${this.address.port}` : null,
+      links: [...this.opts.config.links].map((l) => this.links.get(l.peer)?.snapshot() ?? { peer: l.peer, up: false, phase: 'not open' }),
+    };
+    try {
+      const tmp = path.join(this.dataDir, 'status.json.tmp');
+      writeFileSync(tmp, JSON.stringify(status, null, 2));
+      renameSync(tmp, path.join(this.dataDir, STATUS_FILE));
+    } catch (err) {
+      this.opts.log.debug({ err }, 'could not write status');
+    }
+    this.statusTimer = (this.opts.clock ?? systemClock).setTimer(2000, () => this.writeStatus());
   }
 
   private notifyLinks(): void {
@@ -191,6 +215,7 @@ export class Gateway {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.statusTimer?.cancel();
     this.linkRetry?.cancel();
     for (const l of this.links.values()) l.stop();
     await this.smtp.close();

@@ -5,3 +5,4 @@ export { stationSettings, type StationSettings } from './station.ts';
 export { queueSnapshot, type QueueEntry } from './queue-view.ts';
 export { shippedProfiles, serialPorts, type PortInfo } from './station-tools.ts';
 export { runDemo, type DemoRadio } from './demo.ts';
+export { statusReport, type StatusReport } from './status-view.ts';

@@ -73,6 +73,7 @@ export class LinkStation {
   private peerOver = 0xff;
   private peerIdle = true;
   private helloAttempts = 0;
+  private lastHelloAt: number | null = null;
   private measuredAnswerMs?: number;
   /** When our last over leaves the air, while its answer is awaited. */
   private answerExpectedFrom?: number;
@@ -97,6 +98,24 @@ export class LinkStation {
 
   get isUp(): boolean {
     return this.phase === 'up' && this.peerAuthed;
+  }
+
+  /** What a status display shows about this link. */
+  snapshot() {
+    const cur = this.sender.current();
+    const byteMs = this.byteMs();
+    return {
+      peer: this.opts.peer,
+      up: this.isUp,
+      phase: this.phase,
+      lastHelloAt: this.lastHelloAt,
+      answerDelayMs: this.measuredAnswerMs === undefined ? null : Math.round(this.measuredAnswerMs),
+      lossRate: Math.round(this.sender.lossRate * 1000) / 1000,
+      frameSize: this.sender.frameSize,
+      pending: this.sender.pendingIds().length,
+      overs: this.stats.overs,
+      current: cur && { ...cur, etaSeconds: Math.ceil(((cur.total - cur.sent) * byteMs) / 1000 / Math.max(0.3, 1 - this.sender.lossRate)) },
+    };
   }
 
   /** Starts the link: the caller says hello at once; either side says hello later when it has traffic. */
@@ -265,6 +284,7 @@ export class LinkStation {
     this.peerAuthed = true;
     this.needAuthFrame = true;
     this.helloAttempts = 0;
+    this.lastHelloAt = this.deps.clock.now();
     this.deps.onEvent?.({ type: 'up', peer: h.station, dictionary: this.commonDictionary(h.caps.dictionaries) });
     this.beginOver();
   }
@@ -325,6 +345,7 @@ export class LinkStation {
         return this.reject('frame before authentication');
       this.peerAuthed = true;
       this.phase = 'up';
+      this.lastHelloAt = this.deps.clock.now();
       this.deps.onEvent?.({ type: 'up', peer: this.opts.peer, dictionary: this.commonDictionary(this.opts.dictionaries ?? [0]) });
       return;
     }

@@ -42,6 +42,7 @@ export class Sender {
   over = 0;
   frameSize: number;
   private loss = 0;
+  private lastSent?: string;
   private okSinceJudged = 0;
   private lostSinceJudged = 0;
   readonly stats = { records: 0, retransmissions: 0, dataBytes: 0 };
@@ -219,6 +220,7 @@ export class Sender {
       this.nextXfer = (this.nextXfer + 1) & 0xffff;
       t.opened = true;
       this.byXfer.set(t.xfer, t);
+      this.lastSent = t.item.id;
       // The first segment rides in the OPEN record: a short message is one frame.
       const room = Math.max(0, this.frameSize - Buffer.byteLength(t.item.id) - 24);
       const data = bytes.subarray(t.nextOffset, t.nextOffset + room);
@@ -227,6 +229,7 @@ export class Sender {
       this.stats.dataBytes += data.length;
       return this.fresh(open, t.item.id);
     }
+    this.lastSent = t.item.id;
     const data = materialize(t).subarray(t.nextOffset, t.nextOffset + this.frameSize);
     const record: LinkRecord = { kind: RecordKind.DATA, xfer: t.xfer, offset: t.nextOffset, data };
     t.nextOffset += data.length;
@@ -298,6 +301,16 @@ export class Sender {
   /** No answer came: everything unacknowledged goes again. */
   retransmitAll(): void {
     this.retransmit = [...this.unacked.keys()].sort((a, b) => seqDiff(a, b));
+  }
+
+  /** The transfer that sent most recently, for a status display: id, bytes sent and total, priority. */
+  current(): { id: string; sent: number; total: number; priority: number } | undefined {
+    const t = this.lastSent ? this.transfers.get(this.lastSent) : undefined;
+    return t && { id: t.item.id, sent: t.nextOffset, total: total(t), priority: t.item.priority };
+  }
+
+  get lossRate(): number {
+    return this.loss;
   }
 
   /** Marks the end of an over: records sent from now on belong to the next one. */

@@ -1,0 +1,44 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { levelLabel } from '../mail/index.ts';
+import { MessageStore, QUEUE_DB_FILE } from '../queue/index.ts';
+import { STATUS_FILE } from './gateway.ts';
+import type { StationSettings } from './station.ts';
+
+export interface StatusReport {
+  station: string;
+  running: boolean;
+  pid: number | null;
+  updatedAt: string | null;
+  links: Record<string, unknown>[];
+  queue: { total: number; byPriority: Record<string, number> };
+}
+
+/** What `hfmail status` shows: the gateway's last status file, whether it still runs, and queue counts. */
+export function statusReport(settings: StationSettings): StatusReport {
+  const dir = path.resolve(settings.baseDir, settings.config.data);
+  if (!existsSync(path.join(dir, QUEUE_DB_FILE))) throw new Error(`no gateway data in ${dir}`);
+  const file = path.join(dir, STATUS_FILE);
+  const s = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { pid: number; updatedAt: string; links: Record<string, unknown>[] }) : null;
+  let running = false;
+  if (s) {
+    try {
+      process.kill(s.pid, 0);
+      running = Date.now() - Date.parse(s.updatedAt) < 10_000;
+    } catch {
+      running = false;
+    }
+  }
+  const store = MessageStore.open(dir);
+  try {
+    const byPriority: Record<string, number> = {};
+    const list = store.list();
+    for (const m of list) {
+      const k = `${m.priority.value} (${levelLabel(m.priority.value, settings.config.priority.policy)})`;
+      byPriority[k] = (byPriority[k] ?? 0) + 1;
+    }
+    return { station: settings.config.station, running, pid: s?.pid ?? null, updatedAt: s?.updatedAt ?? null, links: s?.links ?? [], queue: { total: list.length, byPriority } };
+  } finally {
+    store.close();
+  }
+}
