@@ -242,3 +242,29 @@ test('model check: random loss, repeats, reordering and fades; exactly once, byt
     { numRuns: 25, seed: 20261128 },
   );
 });
+
+test('the answerer restarts and forgets the session: the link notices and says hello again', async () => {
+  const clock = new TestClock();
+  const w = wire(clock, 2400, 500);
+  const { alpha, bravo } = pair(clock, w, { maxOverMs: 5000, turnaroundMs: 500 });
+  alpha.out.add({ id: 'before', priority: 0, queuedAt: clock.now(), bundle: bundle(300, 1) });
+  alpha.st.start();
+  await clock.run(clock.now() + 60_000);
+  assert.ok(bravo.got.has('before'));
+  bravo.st.stop(); // a restart: a new process with no session
+  const got = new Map<string, Uint8Array>();
+  const reborn = new LinkStation(bravo.options, {
+    clock,
+    random: testRandom(77),
+    port: bravo.port,
+    source: new MemoryOutbound(),
+    sink: { accept: async (id, b) => void got.set(id, b) },
+    progress: bravo.progress,
+    onEvent: () => undefined,
+  });
+  reborn.start();
+  alpha.out.add({ id: 'after', priority: 0, queuedAt: clock.now(), bundle: bundle(3000, 2) });
+  await clock.run(clock.now() + 600_000);
+  assert.ok(Buffer.from(got.get('after')!).equals(bundle(3000, 2)), 'not delivered after the restart');
+  assert.equal(alpha.out.confirmed.includes('after'), true);
+});

@@ -43,6 +43,8 @@ export interface LinkDeps {
 type Phase = 'down' | 'calling' | 'answered' | 'up';
 
 const MARGIN_MS = 1000;
+/** Answer timeouts in a row after which the session is presumed lost and a new hello is sent. */
+const MAX_UNANSWERED = 3;
 
 /**
  * One end of the radio link (docs/protocol.md): hello and mutual authentication, half-duplex overs with
@@ -73,6 +75,8 @@ export class LinkStation {
   private peerOver = 0xff;
   private peerIdle = true;
   private helloAttempts = 0;
+  /** Answer timeouts in a row with no valid frame from the peer. */
+  private unanswered = 0;
   private lastHelloAt: number | null = null;
   private measuredAnswerMs?: number;
   /** When our last over leaves the air, while its answer is awaited. */
@@ -337,7 +341,11 @@ export class LinkStation {
       const h = decodeHello(frame);
       return isFrameError(h) ? this.reject(h.detail) : this.onHello(h);
     }
-    if (!this.keys) return this.reject('session frame before hello');
+    if (!this.keys) {
+      // The peer talks in a session we do not have (we restarted): start a new one.
+      if (this.phase === 'down' && !this.replyTimer && !this.transmitting) this.sendHello();
+      return this.reject('session frame before hello');
+    }
     const f = decodeSession(frame, this.keys.receive, this.opts.maxFrame + 16);
     if (isFrameError(f)) return this.reject(f.detail);
     if (!this.peerAuthed) {
@@ -354,6 +362,7 @@ export class LinkStation {
 
   private onSessionFrame(f: SessionFrame): void {
     this.needAuthFrame = false; // the answerer speaks in this session: it accepted our proof
+    this.unanswered = 0;
     switch (f.type) {
       case FrameType.RECORD:
         for (const done of this.receiver.onRecord(f.seq, f.record, this.deps.clock.now())) this.accept(done);
@@ -418,6 +427,14 @@ export class LinkStation {
     if (this.stopped || this.transmitting) return;
     if (this.phase === 'calling') return this.sendHello();
     if (!this.isUp) return;
+    // Several overs without a single valid frame back: the peer has lost our session (it restarted).
+    if (++this.unanswered >= MAX_UNANSWERED) {
+      this.unanswered = 0;
+      this.phase = 'down';
+      this.keys = undefined;
+      this.peerAuthed = false;
+      return this.sendHello();
+    }
     // No answer: resend what is unacknowledged, and ask again for custody that never came.
     if (this.sender.hasUnacked()) this.sender.retransmitAll();
     this.sender.reopenQuiet(1);
