@@ -159,3 +159,45 @@ async function waitGreeting(port: number): Promise<void> {
   }
   throw new Error(`nothing listens on ${port}`);
 }
+
+describe('links that cannot open', () => {
+  test('a missing device is reported and mail is still accepted and queued for the link', async () => {
+    const gw = new GatewayProcess(await freePort());
+    writeFileSync(path.join(gw.dir, 'k.key'), 'sixteen bytes or more of key');
+    writeFileSync(path.join(gw.dir, 'station.yaml'), `listen: 127.0.0.1:${gw.port}\ndata: ./q\nlinks:\n  - { peer: bravo, port: /dev/ttyNONEXISTENT9, profile: direwolf-afsk1200, key: ./k.key }\n`);
+    const logs: string[] = [];
+    const child = (await import('node:child_process')).spawn(process.execPath, [HFMAIL_BIN, 'start', '--config', path.join(gw.dir, 'station.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
+    try {
+      await waitGreeting(gw.port);
+      const c = await RawSmtp.connect(gw.port);
+      await c.ehlo();
+      await c.cmd('MAIL FROM:<a@field.example>');
+      await c.cmd('RCPT TO:<b@base.example>');
+      assert.match(await c.data('Subject: waits\r\n\r\nx\r\n'), /^250 2\.6\.0 /);
+      await c.quit();
+      assert.match(logs.join(''), /cannot open serial port \/dev\/ttyNONEXISTENT9/);
+      const q = await hfmail(['queue', '--config', path.join(gw.dir, 'station.yaml'), '--json']);
+      assert.equal((JSON.parse(q.stdout) as { recipients: { route: string }[] }[])[0]?.recipients[0]?.route, 'link:bravo');
+    } finally {
+      child.kill('SIGKILL');
+      gw.removeDir();
+    }
+  });
+
+  test('an unknown profile or a missing key file stops the start with a clear error', async () => {
+    const dir2 = mkdtempSync(path.join(os.tmpdir(), 'hfmail-badlink-'));
+    try {
+      writeFileSync(path.join(dir2, 's.yaml'), `listen: 127.0.0.1:${await freePort()}\ndata: ./q\nlinks:\n  - { peer: bravo, port: /dev/null, profile: no-such-modem, key: ./k.key }\n`);
+      const r = await hfmail(['start', '--config', path.join(dir2, 's.yaml')]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /profile "no-such-modem" is not one of: .*direwolf-afsk1200/);
+      writeFileSync(path.join(dir2, 's.yaml'), `listen: 127.0.0.1:${await freePort()}\ndata: ./q\nlinks:\n  - { peer: bravo, port: /dev/null, profile: kiss-9600, key: ./missing.key }\n`);
+      const r2 = await hfmail(['start', '--config', path.join(dir2, 's.yaml')]);
+      assert.equal(r2.code, 1);
+      assert.match(r2.stderr, /key file .*missing\.key: ENOENT/);
+    } finally {
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  });
+});

@@ -48,6 +48,7 @@ export class Gateway {
     this.store = MessageStore.open(this.dataDir);
     const clock = opts.clock ?? systemClock;
     const random = opts.random ?? systemRandom;
+    this.checkLinks(base);
     const store = this.store;
     const r = config.relay;
     this.relay = new RelayRunner(
@@ -117,6 +118,18 @@ export class Gateway {
       this.opts.log.debug({ err }, 'could not write status');
     }
     this.statusTimer = (this.opts.clock ?? systemClock).setTimer(2000, () => this.writeStatus());
+  }
+
+  /** Configuration mistakes in links (unknown profile, unreadable key) stop the start; a missing device does not. */
+  private checkLinks(base: string): void {
+    const { config } = this.opts;
+    if (!config.links.length) return;
+    const profiles = shippedProfiles(config.profiles ? path.resolve(base, config.profiles) : undefined);
+    for (const l of config.links) {
+      if (!profiles.has(l.profile)) throw new ConfigError(`links: profile "${l.profile}" is not one of: ${[...profiles.keys()].join(', ')}`);
+      if (!l.key) throw new ConfigError(`links: the link to ${l.peer} needs a key file (links[].key)`);
+      readKey(path.resolve(base, l.key));
+    }
   }
 
   private notifyLinks(): void {
