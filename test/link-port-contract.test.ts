@@ -1,9 +1,10 @@
 // One contract for every LinkPort: the serialport adapter over a socat pty pair, and the simulator's ports.
 // Then the whole link in real time over the pty pair: the same code as in virtual time.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { systemClock } from '../src/core/index.ts';
-import { LinkStation, MemoryOutbound, MemoryProgressStore, openSerialLinkPort, type LinkPort } from '../src/link/index.ts';
+import { LinkStation, MemoryOutbound, MemoryProgressStore, openSerialLinkPort, openTcpLinkPort, type LinkPort } from '../src/link/index.ts';
 import { createChannel } from '../sim/channel.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
 import { VirtualClock } from '../sim/virtual-clock.ts';
@@ -32,6 +33,35 @@ const implementations: [string, () => Promise<Pair>][] = [
           await a.close();
           await b.close();
           pty.close();
+        },
+      };
+    },
+  ],
+  [
+    'TCP modem port (openTcpLinkPort), through a loopback null modem',
+    async () => {
+      // A stand-in for a modem's data port: the first two connections are joined to each other.
+      const waiting: net.Socket[] = [];
+      const server = net.createServer((s) => {
+        const other = waiting.shift();
+        if (other) {
+          s.pipe(other);
+          other.pipe(s);
+        } else waiting.push(s);
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as net.AddressInfo).port;
+      const a = await openTcpLinkPort('127.0.0.1', port);
+      const b = await openTcpLinkPort('127.0.0.1', port);
+      await new Promise((r) => setTimeout(r, 50));
+      return {
+        a,
+        b,
+        settle: () => new Promise((r) => setTimeout(r, 300)),
+        async close() {
+          await a.close();
+          await b.close();
+          server.close();
         },
       };
     },
@@ -102,4 +132,10 @@ describe('the link in real time over a socat pty pair', () => {
     assert.deepEqual([...out.confirmed].sort(), ['flash', 'normal', 'routine']);
     assert.deepEqual(got, ['flash', 'normal', 'routine']);
   });
+});
+
+test('a modem port that cannot be reached is an error naming it', async () => {
+  const { freePort } = await import('./support/gateway-process.ts');
+  const port = await freePort();
+  await assert.rejects(openTcpLinkPort('127.0.0.1', port), new RegExp(`cannot reach the modem at 127\\.0\\.0\\.1:${port}: ECONNREFUSED`));
 });

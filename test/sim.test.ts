@@ -118,3 +118,27 @@ test('full duplex: no turns to wait for, every message exactly once over a noisy
     if (ber === 0) assert.ok(r.goodputRatio > 1.5, `clean full duplex goodput ${r.goodputRatio}`);
   }
 });
+
+test('a modem with its own ARQ: slow answers are waited for, not answered with retransmissions', async () => {
+  const { LinkStation, MemoryOutbound, MemoryProgressStore } = await import('../src/link/index.ts');
+  const runOnce = async (modemArq: boolean) => {
+    const clock = new VirtualClock();
+    // The modem's own retries make its latency long and variable: here 6 s each way, unannounced.
+    const ch = createChannel({ bitRate: 2000, duplex: 'full', turnaroundMs: 0, propagationMs: 6000 }, clock, new SeededRandom(5));
+    const common = { key: new Uint8Array(32).fill(1), duplex: 'full', bitRate: 2000, turnaroundMs: 0, latencyMs: 50, maxFrame: 512, window: 64, maxOverMs: 4000, modemArq } as const;
+    const out = new MemoryOutbound();
+    const got: string[] = [];
+    const a = new LinkStation({ ...common, station: 'alpha', peer: 'bravo', role: 'caller' }, { clock, random: new SeededRandom(1), port: ch.a, source: out, sink: { accept: async () => undefined }, progress: new MemoryProgressStore() });
+    const b = new LinkStation({ ...common, station: 'bravo', peer: 'alpha', role: 'answerer' }, { clock, random: new SeededRandom(2), port: ch.b, source: new MemoryOutbound(), sink: { accept: async (id) => void got.push(id) }, progress: new MemoryProgressStore() });
+    for (let i = 0; i < 3; i++) out.add({ id: `m${i}`, priority: 0, queuedAt: clock.now(), bundle: new SeededRandom(i).bytes(4000) });
+    a.start();
+    b.start();
+    await clock.runUntil(clock.now() + 600_000);
+    return { got: got.length, retransmissions: a.sender.stats.retransmissions };
+  };
+  const own = await runOnce(false);
+  const modem = await runOnce(true);
+  assert.equal(modem.got, 3);
+  assert.equal(modem.retransmissions, 0);
+  assert.ok(own.retransmissions > 0, 'the test needs answers slow enough to time out');
+});

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { CURRENT_DICTIONARY_VERSION, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
 import { newMessageId, systemClock, type Clock, type Random, type Timer } from '../core/index.ts';
-import { kissSetup, LinkStation, openSerialLinkPort, type LinkPort } from '../link/index.ts';
+import { kissSetup, LinkStation, openSerialLinkPort, openTcpLinkPort, type LinkPort } from '../link/index.ts';
 import { RelayRunner } from '../relay/index.ts';
 import { MessageStore } from '../queue/index.ts';
 import { SmtpFrontEnd, type FrontEndPolicy } from '../smtp/index.ts';
@@ -155,8 +155,9 @@ export class Gateway {
         if (!l.key) throw new ConfigError(`links: the link to ${l.peer} needs a key file (links[].key)`);
         const key = readKey(path.resolve(base, l.key));
         let port = this.opts.linkPorts?.[l.peer];
+        if (!port && profile.tcp) port = await openTcpLinkPort(profile.tcp.host, profile.tcp.port);
         if (!port) {
-          if (!profile.serial) throw new ConfigError(`links: profile ${profile.name} reaches its modem over TCP, which this release does not open yet`);
+          if (!profile.serial) throw new ConfigError(`links: profile ${profile.name} names neither a serial line nor a TCP port`);
           port = await openSerialLinkPort({ path: l.port, baudRate: profile.serial.baudRate, dataBits: profile.serial.dataBits, stopBits: profile.serial.stopBits, parity: profile.serial.parity, rtscts: profile.serial.flowControl === 'rtscts' });
         }
         if (profile.kiss) for (const cmd of kissSetup(profile.kiss)) port.write(cmd);
@@ -184,6 +185,7 @@ export class Gateway {
             window: profile.window,
             maxOverMs: profile.maxOverS * 1000,
             dictionaries: SUPPORTED_DICTIONARY_VERSIONS,
+            modemArq: profile.arq === 'modem',
             ...(profile.kiss ? { kissPort: profile.kiss.port } : {}),
           },
           {

@@ -5,3 +5,4 @@ export { MemoryOutbound, MemoryProgressStore, type InboundSink, type OutboundIte
 export { pickNext, comparePriority, compareFifo, type SchedulerMode } from './scheduler.ts';
 export { openSerialLinkPort, type SerialSettings } from './serial-link-port.ts';
 export { kissSetup, type KissParams } from './kiss-setup.ts';
+export { openTcpLinkPort } from './tcp-link-port.ts';

@@ -30,4 +30,9 @@ export interface LinkOptions {
   readonly dictionaries?: readonly number[];
   /** KISS port number for the TNC. */
   readonly kissPort?: number;
+  /**
+   * The modem retransmits by itself (VARA, PACTOR): its delays vary with the channel, so a late answer is
+   * waited for instead of answered with retransmissions; acknowledgements and custody still run.
+   */
+  readonly modemArq?: boolean;
 }

@@ -435,8 +435,8 @@ export class LinkStation {
       this.peerAuthed = false;
       return this.sendHello();
     }
-    // No answer: resend what is unacknowledged, and ask again for custody that never came.
-    if (this.sender.hasUnacked()) this.sender.retransmitAll();
+    // No answer: resend what is unacknowledged (unless the modem does that itself), and ask again for custody.
+    if (this.sender.hasUnacked() && !this.opts.modemArq) this.sender.retransmitAll();
     this.sender.reopenQuiet(1);
     if (this.hasSomethingToSay() || !this.peerIdle) this.beginOver();
   }
