@@ -504,7 +504,7 @@ export class LinkStation {
       if (!finishing) return this.endOver();
     }
     this.expire();
-    const next = this.sender.next();
+    const next = this.sender.next(this.deps.clock.now());
     if (!next) return this.endOver();
     this.overRecords++;
     this.write(encodeSession({ type: FrameType.RECORD, seq: next.seq, record: next.record }, this.keys!.send));

@@ -7,8 +7,9 @@ import { seqAdd, seqDiff } from './seq.ts';
 
 interface OutTransfer {
   readonly item: OutboundItem;
-  /** The bundle bytes and their hash, made when the transfer first opens. */
+  /** The bundle bytes and their hash, made when the transfer first opens, and when that was. */
   bytes?: Uint8Array;
+  madeAt?: number;
   hash?: Uint8Array;
   xfer: number;
   opened: boolean;
@@ -199,7 +200,7 @@ export class Sender {
   }
 
   /** The record for the next frame, with its sequence number, or undefined when there is nothing to send. */
-  next(): { seq: number; record: LinkRecord } | undefined {
+  next(now = 0): { seq: number; record: LinkRecord } | undefined {
     while (this.retransmit.length) {
       const seq = this.retransmit.shift()!;
       const u = this.unacked.get(seq);
@@ -216,6 +217,7 @@ export class Sender {
     const t = choice.t;
     if (!t.opened) {
       const bytes = materialize(t);
+      t.madeAt ??= now;
       t.xfer = this.nextXfer;
       this.nextXfer = (this.nextXfer + 1) & 0xffff;
       t.opened = true;
@@ -224,7 +226,8 @@ export class Sender {
       // The first segment rides in the OPEN record: a short message is one frame.
       const room = Math.max(0, this.frameSize - Buffer.byteLength(t.item.id) - 24);
       const data = bytes.subarray(t.nextOffset, t.nextOffset + room);
-      const open: LinkRecord = { kind: RecordKind.OPEN, xfer: t.xfer, total: bytes.length, id: t.item.id, hash: t.hash!, offset: t.nextOffset, data };
+      const age = Math.max(0, Math.floor((now - t.madeAt!) / 1000));
+      const open: LinkRecord = { kind: RecordKind.OPEN, xfer: t.xfer, total: bytes.length, id: t.item.id, hash: t.hash!, age, offset: t.nextOffset, data };
       t.nextOffset += data.length;
       this.stats.dataBytes += data.length;
       return this.fresh(open, t.item.id);
