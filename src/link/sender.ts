@@ -67,7 +67,7 @@ export class Sender {
     this.byXfer.clear();
     for (const t of this.transfers.values()) {
       t.opened = false;
-      t.nextOffset = Math.min(this.progress.sentOffset(this.peer, t.item.id), total(t));
+      t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, t.item.id));
     }
   }
 
@@ -78,7 +78,7 @@ export class Sender {
     for (const item of items) {
       if (this.transfers.has(item.id)) continue;
       const t: OutTransfer = { item, xfer: -1, opened: false, nextOffset: 0, quietTurns: 0 };
-      t.nextOffset = Math.min(this.progress.sentOffset(this.peer, item.id), total(t));
+      t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, item.id));
       this.transfers.set(item.id, t);
     }
   }
@@ -320,6 +320,11 @@ export class Sender {
   endOver(): void {
     this.over++;
   }
+}
+
+/** Where a transfer goes on: what the peer acknowledged, checked against the bundle once it is made. */
+function resumeOffset(t: OutTransfer, acked: number): number {
+  return t.bytes || typeof t.item.bundle !== 'function' ? Math.min(acked, total(t)) : acked;
 }
 
 /** The transfer's bundle, made on first use. */

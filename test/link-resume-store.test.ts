@@ -1,0 +1,61 @@
+// Resume with the progress kept in the queue's database, as a restarted process finds it: the sender comes
+// back with a fresh LinkStation and a freshly opened store, and sends only what was not acknowledged.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { LinkStation, MemoryOutbound, MemoryProgressStore, type ProgressStore } from '../src/link/index.ts';
+import { MessageStore } from '../src/queue/index.ts';
+import { createChannel } from '../sim/channel.ts';
+import { SeededRandom } from '../sim/seeded-random.ts';
+import { VirtualClock } from '../sim/virtual-clock.ts';
+
+function storeProgress(s: MessageStore): ProgressStore {
+  const l = s.link;
+  return {
+    sentOffset: (p, id) => l.sentOffset(p, id),
+    setSentOffset: (p, id, n) => l.setSentOffset(p, id, n),
+    received: (p, id) => l.received(p, id),
+    saveReceived: (p, id, b) => l.saveReceived(p, id, b),
+    isDelivered: (p, id) => l.isDelivered(p, id),
+    markDelivered: (p, id) => l.markDelivered(p, id),
+    forget: (p, id) => l.forget(p, id),
+  };
+}
+
+test('a restarted sender resumes from the acknowledged offset kept in SQLite: retransmission well under the message', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-resume-'));
+  try {
+    const clock = new VirtualClock();
+    const ch = createChannel({ bitRate: 2400, duplex: 'half', turnaroundMs: 1500 }, clock, new SeededRandom(3));
+    const opts = { key: new Uint8Array(32).fill(9), duplex: 'half', bitRate: 2400, turnaroundMs: 1500, maxFrame: 256, window: 64, maxOverMs: 10_000 } as const;
+    const big = new SeededRandom(4).bytes(60_000); // 200 s of air: many overs
+    let store = MessageStore.open(dir);
+    // the bundle as the queue would keep it for the link
+    store.link.bundle('bravo', 'big', () => big);
+    const out = new MemoryOutbound();
+    out.add({ id: 'big', priority: 0, queuedAt: clock.now(), bundle: () => store.link.bundle('bravo', 'big', () => big) });
+    const got = new Map<string, Uint8Array>();
+    const bravo = new LinkStation({ ...opts, station: 'bravo', peer: 'alpha', role: 'answerer' }, { clock, random: new SeededRandom(5), port: ch.b, source: new MemoryOutbound(), sink: { accept: async (id, b) => void got.set(id, b) }, progress: new MemoryProgressStore() });
+    bravo.start();
+    let alpha = new LinkStation({ ...opts, station: 'alpha', peer: 'bravo', role: 'caller' }, { clock, random: new SeededRandom(6), port: ch.a, source: out, sink: { accept: async () => undefined }, progress: storeProgress(store) });
+    alpha.start();
+    await clock.runUntil(clock.now() + 90_000);
+    alpha.stop();
+    store.close();
+    // the process is gone; a new one opens the database
+    store = MessageStore.open(dir);
+    const acked = store.link.sentOffset('bravo', 'big');
+    assert.ok(acked > 10_000 && acked < big.length, `acknowledged ${acked} of ${big.length}`);
+    alpha = new LinkStation({ ...opts, station: 'alpha', peer: 'bravo', role: 'caller' }, { clock, random: new SeededRandom(7), port: ch.a, source: out, sink: { accept: async () => undefined }, progress: storeProgress(store) });
+    alpha.start();
+    await clock.runUntil(clock.now() + 900_000);
+    assert.ok(Buffer.from(got.get('big')!).equals(Buffer.from(big)));
+    const resent = alpha.sender.stats.dataBytes - (big.length - acked);
+    assert.ok(resent < 3000, `after the restart ${resent} bytes went again (the message is ${big.length})`);
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
