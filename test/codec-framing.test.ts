@@ -53,7 +53,7 @@ test('KISS: a bad escape or an over-long frame drops that frame only; the decode
 
 const record = fc.oneof(
   fc.record({ kind: fc.constant(RecordKind.DATA), xfer: fc.nat(0xffff), offset: fc.nat(1e9), data: fc.uint8Array({ maxLength: 256 }) }),
-  fc.record({ kind: fc.constant(RecordKind.OPEN), xfer: fc.nat(0xffff), total: fc.nat(1e9), id: fc.string({ minLength: 1, maxLength: 40 }), hash: fc.uint8Array({ minLength: 8, maxLength: 8 }), age: fc.nat(100000), offset: fc.nat(1e6), data: fc.uint8Array({ maxLength: 200 }) }),
+  fc.record({ kind: fc.constant(RecordKind.OPEN), xfer: fc.nat(0xffff), total: fc.nat(1e9), id: fc.string({ minLength: 1, maxLength: 40 }), hash: fc.uint8Array({ minLength: 8, maxLength: 8 }), ageMs: fc.nat(1e9), offset: fc.nat(1e6), data: fc.uint8Array({ maxLength: 200 }) }),
   fc.record({ kind: fc.constant(RecordKind.CANCEL), xfer: fc.nat(0xffff) }),
   fc.record({ kind: fc.constant(RecordKind.RESUME), xfer: fc.nat(0xffff), offset: fc.nat(1e9) }),
 );

@@ -62,8 +62,8 @@ export type LinkRecord =
       readonly total: number;
       readonly id: string;
       readonly hash: Uint8Array;
-      /** Seconds since the bundle was made: deadlines inside it count from then (a resent OPEN arrives late). */
-      readonly age: number;
+      /** Milliseconds since the bundle was made, as this copy of the OPEN leaves: deadlines inside count from then. */
+      readonly ageMs: number;
       readonly offset: number;
       readonly data: Uint8Array;
     }
@@ -114,7 +114,7 @@ export function encodeSession(f: SessionFrame, key: Uint8Array): Uint8Array {
   } else {
     w.u16(f.seq).u8(f.record.kind);
     const r = f.record;
-    if (r.kind === RecordKind.OPEN) w.u16(r.xfer).varint(r.total).text(r.id).bytes(r.hash).varint(r.age).varint(r.offset).bytes(r.data);
+    if (r.kind === RecordKind.OPEN) w.u16(r.xfer).varint(r.total).text(r.id).bytes(r.hash).varint(r.ageMs).varint(r.offset).bytes(r.data);
     else if (r.kind === RecordKind.DATA) w.u16(r.xfer).varint(r.offset).bytes(r.data);
     else if (r.kind === RecordKind.RESUME) w.u16(r.xfer).varint(r.offset);
     else w.u16(r.xfer);
@@ -197,10 +197,10 @@ export function decodeSession(frame: Uint8Array, key: Uint8Array, maxData: numbe
     const total = r.varint();
     const id = r.text(MAX_ID);
     const hash = r.bytes(HASH_BYTES);
-    const age = r.varint();
+    const ageMs = r.varint();
     const offset = r.varint();
-    if (xfer === null || total === null || id === null || !hash || age === null || offset === null || r.remaining > maxData) return bad('open');
-    return { type, seq, record: { kind, xfer, total, id, hash: Uint8Array.from(hash), age, offset, data: Uint8Array.from(r.rest()) } };
+    if (xfer === null || total === null || id === null || !hash || ageMs === null || offset === null || r.remaining > maxData) return bad('open');
+    return { type, seq, record: { kind, xfer, total, id, hash: Uint8Array.from(hash), ageMs, offset, data: Uint8Array.from(r.rest()) } };
   }
   if (kind === RecordKind.DATA) {
     const xfer = r.u16();

@@ -120,7 +120,7 @@ export class Receiver {
         }
         const prior = this.progress.received(this.peer, r.id);
         const have = prior && prior.length <= r.total ? prior.length : 0;
-        this.transfers.set(r.xfer, { id: r.id, total: r.total, hash: r.hash, openedAt: this.now - r.age * 1000, chunks: have ? [prior!] : [], have, saved: have, resumeAsked: false });
+        this.transfers.set(r.xfer, { id: r.id, total: r.total, hash: r.hash, openedAt: this.now - r.ageMs, chunks: have ? [prior!] : [], have, saved: have, resumeAsked: false });
         return this.append(r.xfer, r.offset, r.data);
       }
       case RecordKind.DATA:

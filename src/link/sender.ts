@@ -205,9 +205,12 @@ export class Sender {
       const seq = this.retransmit.shift()!;
       const u = this.unacked.get(seq);
       if (!u) continue;
-      this.unacked.set(seq, { ...u, over: this.over });
+      // A resent OPEN says how old the bundle is now, so the receiver's deadlines stay right.
+      const t = u.id !== undefined ? this.transfers.get(u.id) : undefined;
+      const record = u.record.kind === RecordKind.OPEN && t?.madeAt !== undefined ? { ...u.record, ageMs: Math.max(0, now - t.madeAt) } : u.record;
+      this.unacked.set(seq, { ...u, record, over: this.over });
       this.stats.retransmissions++;
-      return { seq, record: u.record };
+      return { seq, record };
     }
     const ctl = this.control.shift();
     if (ctl) return this.fresh(ctl);
@@ -226,8 +229,7 @@ export class Sender {
       // The first segment rides in the OPEN record: a short message is one frame.
       const room = Math.max(0, this.frameSize - Buffer.byteLength(t.item.id) - 24);
       const data = bytes.subarray(t.nextOffset, t.nextOffset + room);
-      const age = Math.max(0, Math.floor((now - t.madeAt!) / 1000));
-      const open: LinkRecord = { kind: RecordKind.OPEN, xfer: t.xfer, total: bytes.length, id: t.item.id, hash: t.hash!, age, offset: t.nextOffset, data };
+      const open: LinkRecord = { kind: RecordKind.OPEN, xfer: t.xfer, total: bytes.length, id: t.item.id, hash: t.hash!, ageMs: Math.max(0, now - t.madeAt!), offset: t.nextOffset, data };
       t.nextOffset += data.length;
       this.stats.dataBytes += data.length;
       return this.fresh(open, t.item.id);
