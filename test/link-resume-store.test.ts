@@ -5,24 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { LinkStation, MemoryOutbound, MemoryProgressStore, type ProgressStore } from '../src/link/index.ts';
+import { LinkStation, MemoryOutbound, MemoryProgressStore } from '../src/link/index.ts';
 import { MessageStore } from '../src/queue/index.ts';
 import { createChannel } from '../sim/channel.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
 import { VirtualClock } from '../sim/virtual-clock.ts';
-
-function storeProgress(s: MessageStore): ProgressStore {
-  const l = s.link;
-  return {
-    sentOffset: (p, id) => l.sentOffset(p, id),
-    setSentOffset: (p, id, n) => l.setSentOffset(p, id, n),
-    received: (p, id) => l.received(p, id),
-    saveReceived: (p, id, b) => l.saveReceived(p, id, b),
-    isDelivered: (p, id) => l.isDelivered(p, id),
-    markDelivered: (p, id) => l.markDelivered(p, id),
-    forget: (p, id) => l.forget(p, id),
-  };
-}
 
 test('a restarted sender resumes from the acknowledged offset kept in SQLite: retransmission well under the message', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-resume-'));
@@ -39,7 +26,7 @@ test('a restarted sender resumes from the acknowledged offset kept in SQLite: re
     const got = new Map<string, Uint8Array>();
     const bravo = new LinkStation({ ...opts, station: 'bravo', peer: 'alpha', role: 'answerer' }, { clock, random: new SeededRandom(5), port: ch.b, source: new MemoryOutbound(), sink: { accept: async (id, b) => void got.set(id, b) }, progress: new MemoryProgressStore() });
     bravo.start();
-    let alpha = new LinkStation({ ...opts, station: 'alpha', peer: 'bravo', role: 'caller' }, { clock, random: new SeededRandom(6), port: ch.a, source: out, sink: { accept: async () => undefined }, progress: storeProgress(store) });
+    let alpha = new LinkStation({ ...opts, station: 'alpha', peer: 'bravo', role: 'caller' }, { clock, random: new SeededRandom(6), port: ch.a, source: out, sink: { accept: async () => undefined }, progress: store.link });
     alpha.start();
     await clock.runUntil(clock.now() + 90_000);
     alpha.stop();
@@ -48,7 +35,7 @@ test('a restarted sender resumes from the acknowledged offset kept in SQLite: re
     store = MessageStore.open(dir);
     const acked = store.link.sentOffset('bravo', 'big');
     assert.ok(acked > 10_000 && acked < big.length, `acknowledged ${acked} of ${big.length}`);
-    alpha = new LinkStation({ ...opts, station: 'alpha', peer: 'bravo', role: 'caller' }, { clock, random: new SeededRandom(7), port: ch.a, source: out, sink: { accept: async () => undefined }, progress: storeProgress(store) });
+    alpha = new LinkStation({ ...opts, station: 'alpha', peer: 'bravo', role: 'caller' }, { clock, random: new SeededRandom(7), port: ch.a, source: out, sink: { accept: async () => undefined }, progress: store.link });
     alpha.start();
     await clock.runUntil(clock.now() + 900_000);
     assert.ok(Buffer.from(got.get('big')!).equals(Buffer.from(big)));

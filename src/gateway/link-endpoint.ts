@@ -19,16 +19,8 @@ export class LinkEndpoint implements OutboundSource, InboundSink {
     private readonly relay: RelayRunner,
     private readonly o: { station: string; hostname: string; peer: string; dictionary: number; route: (address: string) => Route | null; clock: Clock; log: Logger },
   ) {
-    const link = store.link;
-    this.progress = {
-      sentOffset: (peer, id) => link.sentOffset(peer, id),
-      setSentOffset: (peer, id, n) => link.setSentOffset(peer, id, n),
-      received: (peer, id) => link.received(peer, id),
-      saveReceived: (peer, id, b) => link.saveReceived(peer, id, b),
-      isDelivered: (peer, id) => link.isDelivered(peer, id),
-      markDelivered: (peer, id) => link.markDelivered(peer, id),
-      forget: (peer, id) => link.forget(peer, id),
-    };
+    // The queue's link table has exactly the ProgressStore methods.
+    this.progress = store.link;
   }
 
   pending(): readonly OutboundItem[] {
