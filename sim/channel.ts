@@ -1,167 +1,283 @@
+import type { Clock, Timer } from '../src/core/index.ts';
 import type { LinkPort } from '../src/link/link-port.ts';
+import { createErrorSource, type BitErrors, type ErrorSource } from './bit-errors.ts';
+import { OutageSchedule, type Outage, type RandomOutages } from './outage-schedule.ts';
 import type { SeededRandom } from './seeded-random.ts';
-import type { Clock } from '../src/core/index.ts';
 
-/** Bit errors: a constant rate, or Gilbert-Elliott bursts (two states, each with its own rate and mean dwell). */
-export type BitErrors = number | { good: number; bad: number; meanGoodBits: number; meanBadBits: number };
+export type { BitErrors, GilbertElliott } from './bit-errors.ts';
+export type { Outage, RandomOutages } from './outage-schedule.ts';
 
 export interface ChannelOptions {
+  /** On-air bit rate, bit/s. */
   readonly bitRate: number;
+  /** Bits on air per byte: 8 (default), or 10 with `asyncFraming` (start and stop bit). */
   readonly bitsPerByte?: number;
+  readonly asyncFraming?: boolean;
+  /** One way, ms (default 10). */
   readonly propagationMs?: number;
   readonly duplex: 'half' | 'full';
-  /** Dead air after key-up before the first bit (half duplex). */
-  readonly turnaroundMs: number;
+  /** Half duplex: dead air from key-up to the first byte (TXDELAY, sync, the far receiver recovering). Default 0. */
+  readonly turnaroundMs?: number;
+  /** Bit errors (default none): bits are flipped in the delivered bytes, never dropped. */
   readonly ber?: BitErrors;
-  /** Fades: nothing gets through while one lasts; times relative to the start. */
-  readonly outages?: readonly { atMs: number; durationMs: number }[];
-  readonly randomOutages?: { meanIntervalMs: number; meanDurationMs: number };
+  /** Fades, relative to the channel's creation: what is on the air during one is lost. */
+  readonly outages?: readonly Outage[];
+  readonly randomOutages?: RandomOutages;
+  /**
+   * 0 (default): each write arrives as one chunk once its last byte has. Above 0: the receiver gets, at every
+   * multiple of this many ms since the start, the bytes that completed since the previous one.
+   */
+  readonly deliveryQuantumMs?: number;
 }
 
+/** What one side transmitted and what became of it. */
 export interface DirectionStats {
+  /** Bytes transmitted, lost ones included. */
   bytesOnAir: number;
   bytesDelivered: number;
   bitErrors: number;
   bytesLostToOutage: number;
+  /** Bytes that arrived while the receiver was keyed itself (half duplex). */
   collidedBytes: number;
+  /** Transmissions (overs): key-ups after the transmitter was idle. */
   keyUps: number;
+  /** Time the bytes took on the air. */
   airtimeMs: number;
+  /** Airtime plus the turnaround of every key-up: how long the transmitter was keyed. */
+  keyedMs: number;
 }
 
-export interface SimPort extends LinkPort {
+export interface SimPortExtras {
+  /** What this side transmitted. */
   readonly stats: DirectionStats;
+  /** From key-up until this side's queue has drained. */
   isTransmitting(): boolean;
+  /** Called whenever this side's queue drains (its over ends). */
+  onIdle(listener: () => void): void;
+}
+
+export interface SimPort extends LinkPort, SimPortExtras {}
+
+export interface SimChannel {
+  readonly a: SimPort;
+  readonly b: SimPort;
+  readonly stats: { readonly aToB: DirectionStats; readonly bToA: DirectionStats };
+  /** The fades, fixed and random, relative to the channel's creation. */
+  readonly outages: OutageSchedule;
+}
+
+interface Segment {
+  /** When its first byte goes on the air, relative to the start. */
+  readonly start: number;
+  readonly bytes: Uint8Array;
+  /** Bytes already handed on. */
+  done: number;
 }
 
 interface Side {
-  readonly name: 'a' | 'b';
-  keyedFrom: number;
+  readonly stats: DirectionStats;
+  readonly corrupt: ErrorSource;
+  /** What this side sent that has not reached the other yet, in order. */
+  readonly queue: Segment[];
+  /** Keyed intervals [from, to) of this side, relative, while they may still matter (half duplex). */
+  readonly spans: { from: number; to: number }[];
   txEnd: number;
-  /** Recent key-up..end intervals, for collisions. */
-  spans: { from: number; to: number }[];
-  listeners: ((chunk: Uint8Array) => void)[];
-  stats: DirectionStats;
+  timer?: Timer;
+  idleTimer?: Timer;
+  closed: boolean;
+  readonly dataListeners: ((chunk: Uint8Array) => void)[];
+  readonly closeListeners: ((err?: Error) => void)[];
+  readonly idleListeners: (() => void)[];
 }
 
+const EPS = 1e-6;
+
 /**
- * The radio between two stations: bytes take their airtime at the bit rate, arrive after the propagation
- * delay, a half-duplex key-up costs the turnaround, two stations on the air at once destroy each other's bytes,
- * fades swallow what is sent during them, and bit errors flip bits (a modem hands on damaged bytes). Everything
- * is driven by the virtual clock and one seeded random source.
+ * The radio between two stations A and B, as smoltcp's fault injector wraps a device: bytes take their airtime at
+ * the bit rate and arrive after the propagation delay; a half-duplex key-up costs the turnaround; a station keyed
+ * while bytes reach it loses them (both ways, when both transmit at once); fades swallow what is on the air
+ * during them; bit errors flip bits. Time comes from the clock passed in (virtual or real), every random choice
+ * from the seeded source, and there is one timer per write (or per delivery quantum), not per byte.
  */
-export function createChannel(opts: ChannelOptions, clock: Clock, rng: SeededRandom): { a: SimPort; b: SimPort } {
+export function createChannel(opts: ChannelOptions, clock: Clock, rng: SeededRandom): SimChannel {
+  const { byteMs, prop, turnaround, quantum, half } = resolveOptions(opts);
   const t0 = clock.now();
-  const byteMs = ((opts.bitsPerByte ?? 8) * 1000) / opts.bitRate;
-  const prop = opts.propagationMs ?? 10;
-  const outages = [...(opts.outages ?? []).map((o) => ({ from: t0 + o.atMs, to: t0 + o.atMs + o.durationMs }))];
-  if (opts.randomOutages) {
-    const r = rng.fork();
-    let at = t0;
-    for (let i = 0; i < 10_000; i++) {
-      at += -Math.log(1 - r.next()) * opts.randomOutages.meanIntervalMs;
-      const dur = -Math.log(1 - r.next()) * opts.randomOutages.meanDurationMs;
-      outages.push({ from: at, to: at + dur });
-      if (at > t0 + 30 * 86_400_000) break;
+  const rel = () => clock.now() - t0;
+  const outages = new OutageSchedule(opts.outages ?? [], opts.randomOutages, opts.randomOutages ? rng.fork() : undefined);
+  const side = (): Side => ({
+    stats: { bytesOnAir: 0, bytesDelivered: 0, bitErrors: 0, bytesLostToOutage: 0, collidedBytes: 0, keyUps: 0, airtimeMs: 0, keyedMs: 0 },
+    corrupt: createErrorSource(opts.ber ?? 0, rng.fork()),
+    queue: [],
+    spans: [],
+    txEnd: -Infinity,
+    closed: false,
+    dataListeners: [],
+    closeListeners: [],
+    idleListeners: [],
+  });
+  const a = side();
+  const b = side();
+
+  function write(me: Side, other: Side, data: Uint8Array): void {
+    if (me.closed || data.length === 0) return;
+    const now = rel();
+    if (now >= me.txEnd) {
+      const wait = half ? turnaround : 0;
+      me.stats.keyUps++;
+      me.stats.keyedMs += wait;
+      me.txEnd = now + wait;
+      if (half) {
+        prune(me, other);
+        me.spans.push({ from: now, to: me.txEnd });
+      }
     }
+    const start = me.txEnd;
+    const airtime = data.length * byteMs;
+    me.txEnd = start + airtime;
+    if (half) me.spans[me.spans.length - 1]!.to = me.txEnd;
+    me.stats.bytesOnAir += data.length;
+    me.stats.airtimeMs += airtime;
+    me.stats.keyedMs += airtime;
+    me.queue.push({ start, bytes: new Uint8Array(data), done: 0 }); // a copy: the caller may reuse its buffer
+    schedule(me, other);
+    if (me.idleListeners.length > 0) armIdle(me);
   }
-  const errors = bitErrorSource(opts.ber ?? 0, rng.fork());
-  const newStats = (): DirectionStats => ({ bytesOnAir: 0, bytesDelivered: 0, bitErrors: 0, bytesLostToOutage: 0, collidedBytes: 0, keyUps: 0, airtimeMs: 0 });
-  const sides: Record<'a' | 'b', Side> = {
-    a: { name: 'a', keyedFrom: 0, txEnd: -Infinity, spans: [], listeners: [], stats: newStats() },
-    b: { name: 'b', keyedFrom: 0, txEnd: -Infinity, spans: [], listeners: [], stats: newStats() },
-  };
+
+  /** Sets the timer for the next delivery from `from`, unless one is set or nothing is in flight. */
+  function schedule(from: Side, to: Side): void {
+    const head = from.queue[0];
+    if (from.timer || !head) return;
+    let due = head.start + head.bytes.length * byteMs + prop;
+    if (quantum > 0) due = Math.ceil((head.start + (head.done + 1) * byteMs + prop) / quantum - EPS) * quantum;
+    from.timer = clock.setTimer(Math.max(0, due - rel()), () => {
+      from.timer = undefined;
+      deliver(from, to, due);
+    });
+  }
+
+  /** Hands on what has arrived by `due`: the head write, or every byte completed within the quantum. */
+  function deliver(from: Side, to: Side, due: number): void {
+    const parts: Uint8Array[] = [];
+    while (from.queue.length > 0) {
+      const seg = from.queue[0]!;
+      const n = seg.bytes.length;
+      const k = quantum > 0 ? Math.min(n, Math.floor((due - prop - seg.start) / byteMs + EPS)) : n;
+      if (k <= seg.done) break;
+      parts.push(survivors(from, to, seg, seg.done, k));
+      seg.done = k;
+      if (k < n) break;
+      from.queue.shift();
+      if (quantum === 0) break;
+    }
+    prune(to, from);
+    schedule(from, to);
+    const chunk = parts.length === 1 ? parts[0]! : concat(parts);
+    if (chunk.length === 0 || to.closed) return;
+    from.stats.bitErrors += from.corrupt(chunk);
+    from.stats.bytesDelivered += chunk.length;
+    for (const l of to.dataListeners) l(chunk);
+  }
+
+  /** Bytes i0..i1 of a write minus those faded out or arriving while the receiver was keyed. */
+  function survivors(from: Side, to: Side, seg: Segment, i0: number, i1: number): Uint8Array {
+    const s0 = seg.start + i0 * byteMs;
+    const s1 = seg.start + i1 * byteMs;
+    let fate: Uint8Array | undefined; // per byte: 0 kept, 1 faded, 2 collided
+    const mark = (t1: number, t2: number, what: number) => {
+      const [lo, hi] = byteRange(seg.start, byteMs, i0, i1, t1, t2);
+      fate ??= new Uint8Array(i1 - i0);
+      for (let i = lo - i0; i < hi - i0; i++) if (fate[i] === 0) fate[i] = what;
+    };
+    for (const o of outages.overlapping(s0, s1)) mark(o.from, o.to, 1);
+    // The receiver is deaf while keyed: a byte is lost if its arrival overlaps one of the receiver's spans.
+    if (half) for (const sp of to.spans) if (sp.from < s1 + prop && sp.to > s0 + prop) mark(sp.from - prop, sp.to - prop, 2);
+    if (!fate) return seg.bytes.slice(i0, i1);
+    const kept = new Uint8Array(i1 - i0);
+    let n = 0;
+    for (let i = 0; i < fate.length; i++) {
+      if (fate[i] === 0) kept[n++] = seg.bytes[i0 + i]!;
+      else if (fate[i] === 1) from.stats.bytesLostToOutage++;
+      else from.stats.collidedBytes++;
+    }
+    return kept.subarray(0, n);
+  }
+
+  /** Forgets the receiver's spans that end before anything still in flight towards it, or still to be sent, arrives. */
+  function prune(receiver: Side, sender: Side): void {
+    const head = sender.queue[0];
+    const horizon = head ? Math.min(rel(), head.start + head.done * byteMs + prop) : rel();
+    let drop = 0;
+    while (drop < receiver.spans.length && receiver.spans[drop]!.to <= horizon) drop++;
+    if (drop > 0) receiver.spans.splice(0, drop);
+  }
+
+  /** Watches the current over to its end; a write that extends it re-arms the watch when it falls due. */
+  function armIdle(me: Side): void {
+    if (me.idleTimer) return;
+    const over = me.stats.keyUps;
+    me.idleTimer = clock.setTimer(Math.max(0, me.txEnd - rel()), () => {
+      me.idleTimer = undefined;
+      if (me.stats.keyUps === over && rel() < me.txEnd) return armIdle(me);
+      for (const l of me.idleListeners) l();
+      if (rel() < me.txEnd) armIdle(me); // a new over began at the instant the last one ended
+    });
+  }
 
   const port = (me: Side, other: Side): SimPort => ({
     stats: me.stats,
-    isTransmitting: () => clock.now() < me.txEnd,
-    write(data: Uint8Array) {
-      if (data.length === 0) return;
-      const now = clock.now();
-      if (now >= me.txEnd) {
-        // Key-up: on a half-duplex radio the first bit comes only after the turnaround.
-        me.keyedFrom = now;
-        me.txEnd = now + (opts.duplex === 'half' ? opts.turnaroundMs : 0);
-        me.spans.push({ from: now, to: me.txEnd });
-        me.stats.keyUps++;
-      }
-      const start = me.txEnd;
-      me.txEnd = start + data.length * byteMs;
-      me.spans[me.spans.length - 1]!.to = me.txEnd;
-      me.stats.bytesOnAir += data.length;
-      me.stats.airtimeMs += data.length * byteMs;
-      const bytes = Uint8Array.from(data);
-      clock.setTimer(me.txEnd + prop - now, () => deliver(me, other, bytes, start));
+    isTransmitting: () => rel() < me.txEnd,
+    onIdle(listener) {
+      me.idleListeners.push(listener);
+      if (rel() < me.txEnd) armIdle(me);
     },
-    onData(l) {
-      me.listeners.push(l);
+    write: (data) => write(me, other, data),
+    onData: (listener) => void me.dataListeners.push(listener),
+    onClose: (listener) => void me.closeListeners.push(listener),
+    async close() {
+      if (me.closed) return;
+      me.closed = true;
+      me.idleTimer?.cancel();
+      for (const l of me.closeListeners) l();
     },
-    onClose() {},
-    async close() {},
   });
 
-  function deliver(from: Side, to: Side, bytes: Uint8Array, start: number): void {
-    const kept: number[] = [];
-    for (let i = 0; i < bytes.length; i++) {
-      const s = start + i * byteMs;
-      const e = s + byteMs;
-      if (outages.some((o) => o.from < e && o.to > s)) {
-        from.stats.bytesLostToOutage++;
-        continue;
-      }
-      if (opts.duplex === 'half' && to.spans.some((sp) => sp.from < e && sp.to > s)) {
-        from.stats.collidedBytes++;
-        continue;
-      }
-      kept.push(bytes[i]!);
-    }
-    const out = Uint8Array.from(kept);
-    from.stats.bitErrors += errors(out);
-    from.stats.bytesDelivered += out.length;
-    const horizon = clock.now() - 600_000;
-    to.spans = to.spans.filter((sp) => sp.to > horizon);
-    if (out.length) for (const l of to.listeners) l(out);
-  }
-
-  return { a: port(sides.a, sides.b), b: port(sides.b, sides.a) };
+  return { a: port(a, b), b: port(b, a), stats: { aToB: a.stats, bToA: b.stats }, outages };
 }
 
-/** Flips bits in place and returns how many; draws the gap to the next error instead of testing every bit. */
-function bitErrorSource(ber: BitErrors, rng: SeededRandom): (bytes: Uint8Array) => number {
-  if (typeof ber === 'number') {
-    let gap = rng.geometric(ber);
-    return (bytes) => {
-      let flips = 0;
-      const bits = bytes.length * 8;
-      let pos = gap - 1;
-      while (pos < bits) {
-        bytes[pos >> 3]! ^= 1 << (pos & 7);
-        flips++;
-        pos += rng.geometric(ber);
-      }
-      gap = pos - bits + 1;
-      return flips;
-    };
+/** Indices [lo, hi) within [i0, i1) of the bytes (each byteMs long from `start`) that overlap the interval (a, b). */
+export function byteRange(start: number, byteMs: number, i0: number, i1: number, a: number, b: number): [number, number] {
+  let lo = Math.max(i0, Math.floor((a - start) / byteMs) - 1);
+  while (lo < i1 && !(start + (lo + 1) * byteMs > a)) lo++;
+  let hi = Math.min(i1, Math.ceil((b - start) / byteMs) + 1);
+  while (hi > lo && !(start + (hi - 1) * byteMs < b)) hi--;
+  return [lo, Math.max(lo, hi)];
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
-  let bad = false;
-  let dwell = rng.geometric(1 / ber.meanGoodBits);
-  return (bytes) => {
-    let flips = 0;
-    const bits = bytes.length * 8;
-    let pos = 0;
-    while (pos < bits) {
-      const span = Math.min(dwell, bits - pos);
-      const rate = bad ? ber.bad : ber.good;
-      for (let p = pos + rng.geometric(rate) - 1; p < pos + span; p += rng.geometric(rate)) {
-        bytes[p >> 3]! ^= 1 << (p & 7);
-        flips++;
-      }
-      pos += span;
-      dwell -= span;
-      if (dwell <= 0) {
-        bad = !bad;
-        dwell = rng.geometric(1 / (bad ? ber.meanBadBits : ber.meanGoodBits));
-      }
-    }
-    return flips;
+  return out;
+}
+
+function resolveOptions(o: ChannelOptions): { byteMs: number; prop: number; turnaround: number; quantum: number; half: boolean } {
+  const check = (v: number, name: string, ok: boolean) => {
+    if (!ok || !Number.isFinite(v)) throw new RangeError(`channel: ${name} must be a finite number${name === 'bitRate' ? ' above 0' : ' >= 0'}, not ${v}`);
+    return v;
+  };
+  if (o.duplex !== 'half' && o.duplex !== 'full') throw new RangeError(`channel: duplex must be 'half' or 'full', not ${String(o.duplex)}`);
+  if (o.asyncFraming && o.bitsPerByte !== undefined && o.bitsPerByte !== 10) throw new RangeError(`channel: asyncFraming means 10 bits per byte, not ${o.bitsPerByte}`);
+  const bits = o.bitsPerByte ?? (o.asyncFraming ? 10 : 8);
+  if (!Number.isInteger(bits) || bits < 1) throw new RangeError(`channel: bitsPerByte must be a positive integer, not ${bits}`);
+  const bitRate = check(o.bitRate, 'bitRate', o.bitRate > 0);
+  return {
+    byteMs: (bits * 1000) / bitRate,
+    prop: check(o.propagationMs ?? 10, 'propagationMs', (o.propagationMs ?? 10) >= 0),
+    turnaround: check(o.turnaroundMs ?? 0, 'turnaroundMs', (o.turnaroundMs ?? 0) >= 0),
+    quantum: check(o.deliveryQuantumMs ?? 0, 'deliveryQuantumMs', (o.deliveryQuantumMs ?? 0) >= 0),
+    half: o.duplex === 'half',
   };
 }

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { LinkStation, MemoryOutbound, MemoryProgressStore, type InboundSink, type SchedulerMode } from '../src/link/index.ts';
 import { createChannel } from './channel.ts';
-import { loadScenario, scenarioMessages, type Scenario, type ScenarioMessage } from './scenario.ts';
+import { channelOptions, loadScenario, scenarioMessages, type Scenario, type ScenarioMessage } from './scenario.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
@@ -57,20 +57,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
   const clock = new VirtualClock();
   const t0 = clock.now();
   const L = s.link;
-  const channel = createChannel(
-    {
-      bitRate: L.bitRate,
-      bitsPerByte: L.bitsPerByte,
-      propagationMs: L.propagationS * 1000,
-      duplex: L.duplex,
-      turnaroundMs: L.turnaroundS * 1000,
-      ber: L.ber,
-      outages: L.outages.map((o) => ({ atMs: o.atS * 1000, durationMs: o.durationS * 1000 })),
-      ...(L.randomOutages ? { randomOutages: { meanIntervalMs: L.randomOutages.meanIntervalS * 1000, meanDurationMs: L.randomOutages.meanDurationS * 1000 } } : {}),
-    },
-    clock,
-    rng.fork(),
-  );
+  const channel = createChannel(channelOptions(L), clock, rng.fork());
   const gen = rng.fork();
   const messages = scenarioMessages(s, () => gen.next(), opts.baseDir ?? process.cwd());
   const byId = new Map(messages.map((m) => [m.id, { m, bundle: opts.bundle(m) }]));
@@ -80,11 +67,11 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     duplex: L.duplex,
     bitRate: L.bitRate,
     bitsPerByte: L.bitsPerByte,
-    turnaroundMs: L.turnaroundS * 1000,
-    latencyMs: L.propagationS * 1000 + 20,
-    maxFrame: L.maxFrame,
+    turnaroundMs: L.turnaroundMs,
+    latencyMs: L.propagationMs + 20,
+    maxFrame: L.frameSize,
     window: L.window,
-    maxOverMs: L.maxOverS * 1000,
+    maxOverMs: L.overMs,
     scheduler,
   } as const;
 

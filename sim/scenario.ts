@@ -1,174 +1,161 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { ChannelOptions } from './channel.ts';
+import { generateMail } from './mail-generator.ts';
+import { scenarioSchema, type Scenario, type ScenarioLink } from './scenario-schema.ts';
 
-const seconds = z.number().nonnegative();
-const ber = z.union([
-  z.number().min(0).max(0.5),
-  z.object({ good: z.number().min(0).max(0.5), bad: z.number().min(0).max(0.5), meanGoodBits: z.number().positive(), meanBadBits: z.number().positive() }).strict(),
-]);
-
-const scenarioSchema = z
-  .object({
-    name: z.string(),
-    description: z.string().optional(),
-    seed: z.number().int().nonnegative().default(1),
-    link: z
-      .object({
-        bitRate: z.number().positive(),
-        bitsPerByte: z.number().int().min(8).max(11).default(8),
-        turnaroundS: seconds.default(0),
-        propagationS: seconds.default(0.01),
-        duplex: z.enum(['half', 'full']).default('half'),
-        ber: ber.default(0),
-        outages: z.array(z.object({ atS: seconds, durationS: seconds }).strict()).default([]),
-        randomOutages: z.object({ meanIntervalS: z.number().positive(), meanDurationS: z.number().positive() }).strict().optional(),
-        maxFrame: z.number().int().min(32).max(4096).default(256),
-        window: z.number().int().min(1).max(512).default(128),
-        maxOverS: z.number().positive().default(30),
-      })
-      .strict(),
-    messages: z.union([
-      z
-        .object({
-          generate: z
-            .object({
-              count: z.number().int().positive().optional(),
-              totalBytes: z.number().int().positive().optional(),
-              sizeBytes: z.union([z.number().int().positive(), z.object({ min: z.number().int().positive(), max: z.number().int().positive() })]),
-              priorities: z.array(z.object({ value: z.number().int().min(-9).max(9), weight: z.number().positive() })).default([{ value: 0, weight: 1 }]),
-              atS: seconds.default(0),
-              spacingS: seconds.default(0),
-            })
-            .strict(),
-        })
-        .strict(),
-      z.object({ folder: z.string(), priority: z.number().int().min(-9).max(9).default(0) }).strict(),
-      z.array(
-        z
-          .object({
-            atS: seconds.default(0),
-            priority: z.number().int().min(-9).max(9).default(0),
-            sizeBytes: z.number().int().positive().optional(),
-            file: z.string().optional(),
-            deadlineS: z.number().positive().optional(),
-            label: z.string().optional(),
-            /** A base64 attachment fills the body, as a document or photo would: it hardly compresses. */
-            attachment: z.boolean().default(false),
-          })
-          .strict(),
-      ),
-    ]),
-    timeLimitS: z.number().positive().default(36_000),
-  })
-  .strict();
-
-export type Scenario = z.infer<typeof scenarioSchema>;
+export { generateMail } from './mail-generator.ts';
+export type { Scenario, ScenarioLink } from './scenario-schema.ts';
 
 /** One message the scenario submits at a given time. */
 export interface ScenarioMessage {
   readonly id: string;
+  /** When it is queued, ms after the start. */
   readonly atMs: number;
   readonly priority: number;
   readonly content: Uint8Array;
+  /** When it must have been delivered, ms after the start. */
   readonly deadlineMs?: number;
   readonly label?: string;
 }
 
-export function loadScenario(file: string): Scenario {
-  const doc = parseYaml(readFileSync(file, 'utf8'));
-  const r = scenarioSchema.safeParse(doc);
-  if (r.success) return r.data;
-  throw new Error(r.error.issues.map((i) => `${file}: ${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n'));
+/** A scenario file that cannot be read or is not valid; the message names the file and every offending key. */
+export class ScenarioError extends Error {
+  readonly code = 'SCENARIO_INVALID';
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(problems.map((p) => `${file}: ${p}`).join('\n'));
+    this.name = 'ScenarioError';
+  }
 }
 
+/** Reads and validates a scenario YAML file. */
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ScenarioError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ScenarioError(file, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  return parseScenario(doc, file);
+}
+
+/** Validates a scenario given as data; `name` stands for the file in error messages. */
 export function parseScenario(doc: unknown, name = '<scenario>'): Scenario {
   const r = scenarioSchema.safeParse(doc);
   if (r.success) return r.data;
-  throw new Error(r.error.issues.map((i) => `${name}: ${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n'));
+  throw new ScenarioError(name, describeIssues(r.error.issues));
 }
 
-/** The messages of a scenario, generated from its seed or read from files (relative to `baseDir`). */
+type Issue = z.core.$ZodIssue;
+type Key = PropertyKey;
+
+/** One line per problem: `link.outages[0].atMs: Too small: ...`; unions report the branch that got furthest. */
+function describeIssues(issues: readonly Issue[], base: readonly Key[] = []): string[] {
+  const out: string[] = [];
+  for (const issue of issues) {
+    const at = [...base, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const scored = issue.errors.map((branch) => ({ branch, score: Math.max(...branch.map(score)) }));
+      const best = Math.max(...scored.map((s) => s.score));
+      const winners = scored.filter((s) => s.score === best);
+      if (winners.length === 1 && best > 0) out.push(...describeIssues(winners[0]!.branch, at));
+      else out.push(`${keyPath(at)}: ${issue.message}`);
+    } else if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) out.push(`${keyPath([...at, k])}: unknown key`);
+    } else out.push(`${keyPath(at)}: ${isMissing(issue) ? 'required' : issue.message}`);
+  }
+  return out;
+}
+
+const isMissing = (issue: Issue) => issue.code === 'invalid_type' && issue.path.length > 0 && /received undefined$/.test(issue.message);
+
+/** How far an issue got into the input: deeper is a better match; a missing key counts one level up. */
+function score(issue: Issue): number {
+  const depth = issue.path.length - (isMissing(issue) ? 1 : 0);
+  return depth * 2 + (issue.code === 'invalid_type' ? 0 : 1);
+}
+
+function keyPath(p: readonly Key[]): string {
+  if (p.length === 0) return '(top level)';
+  return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i > 0 ? '.' : ''}${String(k)}`)).join('');
+}
+
+/** The channel a scenario describes. */
+export function channelOptions(link: ScenarioLink): ChannelOptions {
+  return {
+    bitRate: link.bitRate,
+    bitsPerByte: link.bitsPerByte,
+    propagationMs: link.propagationMs,
+    duplex: link.duplex,
+    turnaroundMs: link.turnaroundMs,
+    ber: link.ber,
+    outages: link.outages,
+    ...(link.randomOutages ? { randomOutages: link.randomOutages } : {}),
+    deliveryQuantumMs: link.deliveryQuantumMs,
+  };
+}
+
+const messageId = (i: number) => `msg-${String(i).padStart(5, '0')}`;
+
+/**
+ * The messages of a scenario: generated from `next` (uniform in [0, 1), from the scenario's seed), or read from
+ * files, relative to `baseDir` (the scenario file's folder).
+ */
 export function scenarioMessages(s: Scenario, next: () => number, baseDir: string): ScenarioMessage[] {
   const m = s.messages;
   if (Array.isArray(m)) {
     return m.map((x, i) => ({
-      id: `msg-${String(i).padStart(5, '0')}`,
-      atMs: x.atS * 1000,
+      id: messageId(i),
+      atMs: x.atMs,
       priority: x.priority,
-      content: x.file ? readFileSync(path.resolve(baseDir, x.file)) : generateMail(x.sizeBytes ?? 2000, next, i, x.attachment),
-      ...(x.deadlineS !== undefined ? { deadlineMs: (x.atS + x.deadlineS) * 1000 } : {}),
-      ...(x.label ? { label: x.label } : {}),
+      content: x.file !== undefined ? readMessageFile(path.resolve(baseDir, x.file)) : generateMail(x.sizeBytes ?? 0, next, i, x.attachment),
+      ...(x.deadlineMs !== undefined ? { deadlineMs: x.atMs + x.deadlineMs } : {}),
+      ...(x.label !== undefined ? { label: x.label } : {}),
     }));
   }
   if ('folder' in m) {
     const dir = path.resolve(baseDir, m.folder);
-    return readdirSync(dir)
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (err) {
+      throw new Error(`messages.folder: cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    return names
       .filter((f) => /\.(eml|txt|msg)$/i.test(f))
       .sort()
-      .map((f, i) => ({ id: `msg-${String(i).padStart(5, '0')}`, atMs: 0, priority: m.priority, content: readFileSync(path.join(dir, f)) }));
+      .map((f, i) => ({ id: messageId(i), atMs: m.startMs + i * m.spacingMs, priority: m.priority, content: readMessageFile(path.join(dir, f)) }));
   }
   const g = m.generate;
   const out: ScenarioMessage[] = [];
   const weights = g.priorities.reduce((a, p) => a + p.weight, 0);
   let total = 0;
-  for (let i = 0; g.count === undefined ? total < (g.totalBytes ?? 0) : i < g.count; i++) {
+  for (let i = 0; (g.count === undefined || i < g.count) && (g.totalBytes === undefined || total < g.totalBytes); i++) {
     const size = typeof g.sizeBytes === 'number' ? g.sizeBytes : g.sizeBytes.min + Math.floor(next() * (g.sizeBytes.max - g.sizeBytes.min + 1));
     let w = next() * weights;
-    const prio = g.priorities.find((p) => (w -= p.weight) < 0) ?? g.priorities[0]!;
-    const content = generateMail(size, next, i);
+    const prio = g.priorities.find((p) => (w -= p.weight) < 0) ?? g.priorities[g.priorities.length - 1]!;
+    const content = generateMail(size, next, i, g.attachment);
     total += content.length;
-    out.push({ id: `msg-${String(i).padStart(5, '0')}`, atMs: (g.atS + i * g.spacingS) * 1000, priority: prio.value, content });
+    out.push({ id: messageId(i), atMs: g.startMs + i * g.spacingMs, priority: prio.value, content });
   }
   return out;
 }
 
-const WORDS = (
-  'the a of to and in for on with at by from report status team supply water fuel medical request ' +
-  'position north south east west road bridge river camp patients convoy weather wind rain clear ' +
-  'arrival departure hours minutes tomorrow today morning evening please confirm received sent ' +
-  'update list names required urgent routine batteries radio generator food shelter tents vehicle ' +
-  'repair spare parts coordinates grid map sector village airport helicopter landing zone crew'
-).split(' ');
-
-/** A realistic RFC 5322 message of about `size` bytes, deterministic from the generator. */
-export function generateMail(size: number, next: () => number, n: number, attachment = false): Uint8Array {
-  const pick = () => WORDS[Math.floor(next() * WORDS.length)]!;
-  const who = ['ops', 'logistics', 'medic', 'field7', 'hq', 'duty.officer'][Math.floor(next() * 6)]!;
-  const day = 1 + Math.floor(next() * 28);
-  const headers = [
-    `Received: from laptop.field.example ([10.1.0.${1 + Math.floor(next() * 200)}]) by alpha.field.example with ESMTP id ${Math.floor(next() * 1e9).toString(36)} for <${who}@base.example>; Tue, ${day} Mar 2026 0${Math.floor(next() * 10)}:${10 + Math.floor(next() * 49)}:00 +0000`,
-    `From: Field Team ${1 + Math.floor(next() * 9)} <team${n % 10}@field.example>`,
-    `To: ${who}@base.example`,
-    `Subject: ${pick()} ${pick()} ${pick()} ${n}`,
-    `Date: Tue, ${day} Mar 2026 0${Math.floor(next() * 10)}:${10 + Math.floor(next() * 49)}:00 +0000`,
-    `Message-ID: <${Math.floor(next() * 1e12).toString(36)}.${n}@field.example>`,
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8',
-    'Content-Transfer-Encoding: 8bit',
-  ];
-  if (attachment) {
-    headers[7] = 'Content-Type: application/octet-stream; name="photo.jpg"';
-    headers[8] = 'Content-Transfer-Encoding: base64';
-    let body = '';
-    const head = headers.join('\r\n') + '\r\n\r\n';
-    const b64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-    while (head.length + body.length < size - 78) {
-      for (let i = 0; i < 76; i++) body += b64[Math.floor(next() * 64)];
-      body += '\r\n';
-    }
-    return Buffer.from(head + body, 'utf8');
+function readMessageFile(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new Error(`messages: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  let text = headers.join('\r\n') + '\r\n\r\n';
-  let line = '';
-  while (text.length + line.length < size - 2) {
-    const w = next() < 0.15 ? String(Math.floor(next() * 100000)) : pick();
-    if (line.length + w.length + 1 > 72) {
-      text += line + '\r\n';
-      line = '';
-    } else line += (line ? ' ' : '') + w;
-  }
-  text += line + '\r\n';
-  return Buffer.from(text, 'utf8');
 }

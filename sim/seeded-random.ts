@@ -1,6 +1,9 @@
 import type { Random } from '../src/core/index.ts';
 
-/** sfc32 seeded through splitmix32: small, fast, and the same sequence for the same seed everywhere. */
+/**
+ * sfc32 seeded through splitmix32: small, fast, and the same sequence for the same 32-bit seed on every platform.
+ * Every random choice of the simulator comes from one of these, so a run replays from its seed.
+ */
 export class SeededRandom implements Random {
   private a: number;
   private b: number;
@@ -22,18 +25,25 @@ export class SeededRandom implements Random {
     this.d = mix();
   }
 
-  /** Uniform in [0, 1). */
-  next(): number {
+  /** The next 32 random bits, as an unsigned integer. */
+  uint32(): number {
     const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
     this.d = (this.d + 1) >>> 0;
     this.a = this.b ^ (this.b >>> 9);
     this.b = (this.c + (this.c << 3)) >>> 0;
     this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
     this.c = (this.c + t) >>> 0;
-    return t / 4294967296;
+    return t;
   }
 
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.uint32() / 4294967296;
+  }
+
+  /** Uniform integer in [0, n). */
   int(n: number): number {
+    if (!(n > 0)) throw new RangeError(`SeededRandom.int: n must be positive, not ${n}`);
     return Math.floor(this.next() * n);
   }
 
@@ -47,7 +57,13 @@ export class SeededRandom implements Random {
   geometric(p: number): number {
     if (p <= 0) return Infinity;
     if (p >= 1) return 1;
-    return 1 + Math.floor(Math.log(1 - this.next()) / Math.log(1 - p));
+    // log1p keeps tiny probabilities (a BER of 1e-9) exact where log(1 - p) would round to 0.
+    return 1 + Math.floor(Math.log(1 - this.next()) / Math.log1p(-p));
+  }
+
+  /** Exponentially distributed with the given mean. */
+  exponential(mean: number): number {
+    return -Math.log(1 - this.next()) * mean;
   }
 
   /** A fresh generator derived from this one, for an independent stream. */

@@ -30,6 +30,12 @@ export function compressBody(content: Uint8Array, dictionaryVersion: number): Co
   return options.reduce((best, o) => (o.bytes.length < best.bytes.length ? o : best));
 }
 
+/** What zlib's synchronous calls return with `info: true` (typed as a plain Buffer in @types/node). */
+interface Inflated {
+  readonly buffer: Buffer;
+  readonly engine: { readonly bytesWritten: number };
+}
+
 /**
  * Inflates at most `expected` bytes (the declared length, already checked against the receiver's limit): a
  * decompression bomb stops at the limit instead of filling memory.
@@ -40,9 +46,13 @@ export function decompressBody(body: CompressedBody, expected: number): Uint8Arr
   let out: Uint8Array;
   try {
     if (body.codec === BodyCodec.STORED) out = body.bytes;
-    else if (body.codec === BodyCodec.DEFLATE) out = inflateRawSync(body.bytes, { maxOutputLength: Math.max(1, expected), ...(dict.length ? { dictionary: dict } : {}) });
-    else if (body.codec === BodyCodec.BROTLI) out = brotliDecompressSync(body.bytes, { maxOutputLength: Math.max(1, expected) });
-    else return { error: 'bad-compression', detail: `unknown body codec ${body.codec}` };
+    else if (body.codec === BodyCodec.DEFLATE || body.codec === BodyCodec.BROTLI) {
+      // `info` tells how much input the stream used: bytes after its end are refused, so one body has one encoding.
+      const limit = { maxOutputLength: Math.max(1, expected), info: true };
+      const result = (body.codec === BodyCodec.DEFLATE ? inflateRawSync(body.bytes, { ...limit, ...(dict.length ? { dictionary: dict } : {}) }) : brotliDecompressSync(body.bytes, limit)) as unknown as Inflated;
+      if (result.engine.bytesWritten !== body.bytes.length) return { error: 'bad-compression', detail: `${body.bytes.length - result.engine.bytesWritten} bytes after the end of the compressed stream` };
+      out = result.buffer;
+    } else return { error: 'bad-compression', detail: `unknown body codec ${body.codec}` };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ERR_BUFFER_TOO_LARGE') return { error: 'too-large', detail: `body inflates past its declared ${expected} bytes` };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Decoder, Encoder } from 'cbor-x';
-import type { DeadlineMode, MailParams, Notify, NotifyCondition, Priority, PrioritySource, QueuedMessage, Recipient, Submitter, TypedAddress } from '../core/index.ts';
+import type { Deadline, DeadlineMode, MailParams, Notify, NotifyCondition, Priority, PrioritySource, QueuedMessage, Recipient, Submitter, TypedAddress } from '../core/index.ts';
 import { compressBody, decompressBody } from './body-compression.ts';
 import type { CodecError } from './codec-error.ts';
 
@@ -66,6 +66,15 @@ export function bundleFromMessage(msg: QueuedMessage, now: number): Bundle {
     submitter: msg.submitter,
     content: msg.content,
   };
+}
+
+/**
+ * The receiver's half of `bundleFromMessage`: the parameters with BY and ABY anchored again at `anchor` (ms, the
+ * moment the transfer began), `remainingSeconds` later. Rounding is down at the sender, so a deadline never grows.
+ */
+export function mailParamsFromBundle(b: Bundle, anchor: number): MailParams {
+  const at = (d: RemainingDeadline): Deadline => ({ at: anchor + d.remainingSeconds * 1000, mode: d.mode, trace: d.trace, requestedSeconds: d.requestedSeconds });
+  return { ...b.params, ...(b.by ? { by: at(b.by) } : {}), ...(b.aby ? { aby: at(b.aby) } : {}) };
 }
 
 /**
@@ -155,7 +164,7 @@ export function decodeBundle(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_L
   if (!Array.isArray(rcpts) || rcpts.length === 0 || rcpts.length > limits.maxRecipients) return bad(`recipients (1..${limits.maxRecipients})`);
   const recipients: BundleRecipient[] = [];
   for (const r of rcpts as unknown[]) {
-    if (!Array.isArray(r) || r.length !== 4 || !isText(r[0], MAX_TEXT)) return bad('recipient');
+    if (!Array.isArray(r) || r.length !== 4 || !isText(r[0], MAX_TEXT) || r[0] === '') return bad('recipient');
     const notify = notifyValue(r[1]);
     const orcpt = Array.isArray(r[2]) && r[2].length === 1 ? typedValue([r[2][0], r[0]]) : typedValue(r[2]);
     const arcpt = typedValue(r[3]);
@@ -215,6 +224,7 @@ function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v);
 }
 
+/** Envelope text: bounded, and never CR, LF or NUL, which would let a peer forge SMTP commands or header lines. */
 function isText(v: unknown, max: number): v is string {
-  return typeof v === 'string' && v.length <= max;
+  return typeof v === 'string' && v.length <= max && !/[\r\n\0]/.test(v);
 }
