@@ -20,9 +20,9 @@ test('a restarted sender resumes from the acknowledged offset kept in SQLite: re
     const big = new SeededRandom(4).bytes(60_000); // 200 s of air: many overs
     let store = MessageStore.open(dir);
     // the bundle as the queue would keep it for the link
-    store.link.bundle('bravo', 'big', () => big);
+    store.link.bundle('bravo', 'big', () => big, clock.now());
     const out = new MemoryOutbound();
-    out.add({ id: 'big', priority: 0, queuedAt: clock.now(), bundle: () => store.link.bundle('bravo', 'big', () => big) });
+    out.add({ id: 'big', priority: 0, queuedAt: clock.now(), bundle: () => store.link.bundle('bravo', 'big', () => big, clock.now()) });
     const got = new Map<string, Uint8Array>();
     const bravo = new LinkStation({ ...opts, station: 'bravo', peer: 'alpha', role: 'answerer' }, { clock, random: new SeededRandom(5), port: ch.b, source: new MemoryOutbound(), sink: { accept: async (id, b) => void got.set(id, b) }, progress: new MemoryProgressStore() });
     bravo.start();
@@ -41,6 +41,34 @@ test('a restarted sender resumes from the acknowledged offset kept in SQLite: re
     assert.ok(Buffer.from(got.get('big')!).equals(Buffer.from(big)));
     const resent = alpha.sender.stats.dataBytes - (big.length - acked);
     assert.ok(resent < 3000, `after the restart ${resent} bytes went again (the message is ${big.length})`);
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('deadlines never grow across the hop: the OPEN counts the age from when the bundle was made, also after a restart, and its flight', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-age-'));
+  try {
+    const clock = new VirtualClock();
+    const ch = createChannel({ bitRate: 300, duplex: 'half', turnaroundMs: 2000 }, clock, new SeededRandom(3));
+    const opts = { key: new Uint8Array(32).fill(9), duplex: 'half', bitRate: 300, turnaroundMs: 2000, maxFrame: 256, window: 16, maxOverMs: 10_000 } as const;
+    const store = MessageStore.open(dir);
+    const madeAt = clock.now();
+    store.link.bundle('bravo', 'm1', () => new SeededRandom(4).bytes(2000), madeAt);
+    // The process that made it died; ten minutes later a new one finds the bundle and when it was made.
+    await clock.runUntil(clock.now() + 600_000);
+    const out = new MemoryOutbound();
+    out.add({ id: 'm1', priority: 0, queuedAt: madeAt, bundle: () => store.link.bundle('bravo', 'm1', () => new Uint8Array(), clock.now()), madeAt: store.link.madeAt('bravo', 'm1')! });
+    const opened: number[] = [];
+    const bravo = new LinkStation({ ...opts, station: 'bravo', peer: 'alpha', role: 'answerer' }, { clock, random: new SeededRandom(5), port: ch.b, source: new MemoryOutbound(), sink: { accept: async (_id, _b, at) => void opened.push(at) }, progress: new MemoryProgressStore() });
+    const alpha = new LinkStation({ ...opts, station: 'alpha', peer: 'bravo', role: 'caller' }, { clock, random: new SeededRandom(6), port: ch.a, source: out, sink: { accept: async () => undefined }, progress: store.link });
+    bravo.start();
+    alpha.start();
+    await clock.runUntil(clock.now() + 300_000);
+    assert.equal(opened.length, 1);
+    // At 300 bit/s a 256-byte frame is 7 s on the air and the key-up 2 s: counted, the receiver's anchor is not later than the making.
+    assert.ok(opened[0]! <= madeAt && opened[0]! > madeAt - 1000, `anchored ${opened[0]! - madeAt} ms from when the bundle was made`);
     store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

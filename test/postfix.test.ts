@@ -1,7 +1,8 @@
 // A real Postfix as the next hop (it lacks MT-PRIORITY, DELIVERBY and ALTRECIP), set up once for this file
 // (the system has one Postfix; two test files reconfiguring it at once would trample each other):
 // - one gateway relaying to it: tunnelled MT-Priority:, R mode refused with a failed DSN, N mode relayed;
-// - the whole path: SMTP in at alpha -> a simulated HF radio with error bursts and a fade -> bravo -> Postfix
+// - the whole path in virtual time: SMTP in at alpha -> a simulated 2400 bit/s HF radio with error bursts and a
+//   minute-long fade -> bravo -> Postfix, a DELIVERBY hop
 //   and a Maildir, with an ARCPT redirect at bravo and the DSN back in alpha's Maildir over the radio.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,13 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import { systemClock } from '../src/core/index.ts';
 import { Gateway, validateConfig } from '../src/gateway/index.ts';
 import { createChannel } from '../sim/channel.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
+import { VirtualClock } from '../sim/virtual-clock.ts';
 import { freePort } from './support/gateway-process.ts';
 import { startGateway, type TestGateway } from './support/gateway.ts';
+import { scriptedPeer, type ScriptedPeer } from './support/scripted-peer.ts';
 import { RawSmtp } from './support/smtp-client.ts';
+import { VirtualTimeDriver } from './support/virtual-time.ts';
 
 const run = promisify(execFile);
 let dir: string;
@@ -128,60 +131,122 @@ describe('one gateway relaying to Postfix', () => {
 
 });
 
-describe('two stations over the radio, then Postfix', () => {
+describe('two stations over the radio, then Postfix, in virtual time', () => {
+  // The radio and both gateways' timers run on one virtual clock (a minute-long fade costs no real time); SMTP
+  // to Postfix and the scripted DELIVERBY hop is real I/O, during which the clock stands still.
+  const clock = new VirtualClock();
+  const radio = createChannel(
+    {
+      bitRate: 2400,
+      duplex: 'half',
+      turnaroundMs: 1500,
+      ber: { good: 2e-5, bad: 2e-3, meanGoodBits: 200_000, meanBadBits: 8000 },
+      outages: [{ atMs: 20_000, durationMs: 60_000 }],
+    },
+    clock,
+    new SeededRandom(11),
+  );
   let alpha: Gateway;
   let bravo: Gateway;
+  let byHop: ScriptedPeer;
+  let drive: VirtualTimeDriver;
   before(async () => {
     writeFileSync(path.join(dir, 'k.key'), 'alpha and bravo share this key');
-    const radio = createChannel(
-      { bitRate: 9600, duplex: 'half', turnaroundMs: 150, ber: { good: 1e-5, bad: 2e-3, meanGoodBits: 100_000, meanBadBits: 4000 }, outages: [{ atMs: 4000, durationMs: 1500 }] },
-      systemClock,
-      new SeededRandom(11),
-    );
+    byHop = await scriptedPeer(['PIPELINING', 'DELIVERBY', 'DSN', 'ENHANCEDSTATUSCODES']);
     const log = pino({ level: process.env.HFMAIL_TEST_LOG ?? 'silent' });
     const cfg = (name: string, peer: string, routes: { domains: string[]; via: string }[]) =>
-      validateConfig({ station: name, hostname: `${name}.example`, listen: '127.0.0.1:0', data: `./${name}/data`, routes, links: [{ peer, port: 'radio', profile: 'kiss-9600', key: './k.key' }] });
-    alpha = new Gateway({ config: cfg('alpha', 'bravo', [{ domains: ['field.example'], via: 'maildir:./alpha/maildir' }, { domains: ['*'], via: 'link:bravo' }]), log, baseDir: dir, linkPorts: { bravo: radio.a } });
+      validateConfig({ station: name, hostname: `${name}.example`, listen: '127.0.0.1:0', data: `./${name}/data`, routes, links: [{ peer, port: 'radio', profile: 'stanag4539-2400', key: './k.key' }] });
+    const common = { log, baseDir: dir, clock };
+    alpha = new Gateway({ ...common, random: new SeededRandom(1), config: cfg('alpha', 'bravo', [{ domains: ['field.example'], via: 'maildir:./alpha/maildir' }, { domains: ['*'], via: 'link:bravo' }]), linkPorts: { bravo: radio.a } });
     bravo = new Gateway({
+      ...common,
+      random: new SeededRandom(2),
       config: cfg('bravo', 'alpha', [
         { domains: ['base.example'], via: 'maildir:./bravo/maildir' },
         { domains: ['example.net'], via: `smtp://127.0.0.1:${pfPort}` },
+        { domains: ['deliverby.example'], via: `smtp://127.0.0.1:${byHop.port}` },
         { domains: ['*'], via: 'link:alpha' },
       ]),
-      log,
-      baseDir: dir,
       linkPorts: { alpha: radio.b },
     });
     await alpha.start();
     await bravo.start();
+    drive = new VirtualTimeDriver(clock, () => alpha.relay.busy || bravo.relay.busy);
+    await drive.until('the link coming up', () => alpha.links.get('bravo')!.snapshot().up && bravo.links.get('alpha')!.snapshot().up, { virtualMs: 60_000, realMs: 20_000 });
   });
   after(async () => {
     await alpha?.stop();
     await bravo?.stop();
+    await byHop?.close();
   });
 
-  test('across the radio to Postfix: priority tunnelled, BY decremented, redirect on refusal, DSN back to the field', async () => {
+  test('through bursts and a fade to Postfix: byte-identical, MT-Priority, BY less the transit, redirect, DSN back', async () => {
+    // A report with a photo that hardly compresses: about 100 s on the air at 2400 bit/s, so the fade hits it.
+    const rnd = new SeededRandom(5);
+    const photo = Buffer.from(Array.from({ length: 18_000 }, () => rnd.int(256))).toString('base64').replace(/.{76}/g, '$&\r\n');
+    const content =
+      'From: team@field.example\r\nTo: ops@example.net\r\nDate: Fri, 15 Jan 2027 08:00:00 +0000\r\nSubject: e2e\r\nMessage-ID: <e2e@laptop>\r\nMIME-Version: 1.0\r\n' +
+      'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n' +
+      Array.from({ length: 40 }, (_, i) => `line ${i} of the situation report`).join('\r\n') +
+      '\r\n--b1\r\nContent-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n\r\n' + photo + '\r\n--b1--\r\n';
     const c = await RawSmtp.connect(alpha.address!.port);
     await c.ehlo('laptop.field.example');
-    const body = 'Subject: e2e\r\nMessage-ID: <e2e@laptop>\r\n\r\n' + Array.from({ length: 120 }, (_, i) => `line ${i} of the report`).join('\r\n') + '\r\n';
     assert.match(await c.cmd('MAIL FROM:<team@field.example> MT-PRIORITY=4 BY=3600;N'), /^250 /);
     assert.match(await c.cmd('RCPT TO:<ops@example.net>'), /^250 /);
     assert.match(await c.cmd('RCPT TO:<reject@example.net> NOTIFY=SUCCESS,FAILURE ARCPT=rfc822;alt@example.net'), /^250 /);
-    const id = /queued as (\S+)/.exec(await c.data(body))![1]!;
+    assert.match(await c.cmd('RCPT TO:<chief@base.example>'), /^250 /);
+    assert.match(await c.cmd('RCPT TO:<duty@deliverby.example>'), /^250 /);
+    const id = /queued as (\S+)/.exec(await c.data(content))![1]!;
     await c.quit();
+    const submittedAt = clock.now();
+    const deadline = alpha.store.get(id)!.params.by!.at;
 
-    const delivered = await waitFor('delivery by Postfix', () => files(sink).find((f) => f.includes('Message-ID: <e2e@laptop>') && !f.includes('Alternate-Recipient-Of')));
-    const head = delivered.split('\n\n')[0]!;
-    assert.match(head, /^MT-Priority: 4\r?$/m);
-    assert.ok(delivered.replace(/\r\n/g, '\n').endsWith(body.split('\r\n\r\n')[1]!.replace(/\r\n/g, '\n')), 'body not byte-identical');
+    await drive.until('arrival at bravo', () => bravo.store.get(id) !== undefined, { virtualMs: 3_600_000, realMs: 60_000 });
+    const transitS = (clock.now() - submittedAt) / 1000;
+    const dsnIn = () => files(path.join(dir, 'alpha', 'maildir')).find((f) => f.includes('e2e@laptop') && f.includes('X-Redirected-To'));
+    await drive.until(
+      'delivery at bravo and the DSN back at alpha',
+      () => bravo.store.delivery.nextDueAt() === undefined && alpha.store.delivery.nextDueAt() === undefined && dsnIn() !== undefined,
+      {
+        virtualMs: 3_600_000,
+        realMs: 60_000,
+        explain: () => JSON.stringify({ alpha: alpha.links.get('bravo')!.snapshot(), bravo: bravo.links.get('alpha')!.snapshot(), at: bravo.store.get(id)?.recipients.map((r) => [r.address, r.state]), radio: radio.stats, due: [alpha.store.delivery.nextDueAt(), bravo.store.delivery.nextDueAt()], busy: [alpha.relay.busy, bravo.relay.busy], next: clock.nextAt()! - clock.now() }),
+      },
+    );
     const there = bravo.store.get(id)!;
-    assert.ok(there.params.by!.at <= alpha.store.get(id)!.params.by!.at + 1500, 'BY not decremented across the hop');
+    // The radio really was bad: bits flipped, a fade swallowed bytes, and the transfer outlasted the fade.
+    assert.ok(radio.stats.aToB.bitErrors > 0 && radio.stats.aToB.bytesLostToOutage > 0, JSON.stringify(radio.stats));
+    assert.ok(transitS > 60, `transit ${transitS} s: the fade did not delay the transfer`);
 
-    const redirected = await waitFor('the redirected copy at Postfix', () => files(sink).find((f) => f.includes('Message-ID: <e2e@laptop>') && f.includes('Alternate-Recipient-Of: <reject@example.net>')));
+    // BY at bravo is what was left after the hop (rounded down), and so is BY at the next hop that has DELIVERBY.
+    assert.ok(there.params.by!.at <= deadline && there.params.by!.at > deadline - 1000, `deadline moved: ${there.params.by!.at - deadline} ms`);
+    const byLine = byHop.lines.find((l) => /^MAIL FROM/i.test(l))!;
+    const by = Number(/ BY=(\d+);N/i.exec(byLine)?.[1]);
+    const elapsedS = (clock.now() - submittedAt) / 1000;
+    assert.ok(by <= 3600 - transitS && by >= 3600 - elapsedS - 1, `BY=${by} after ${transitS.toFixed(1)} s of transit (${byLine})`);
+
+    // bravo's Maildir: the submitted bytes exactly, below the Received lines the two stations added.
+    const atBravo = files(path.join(dir, 'bravo', 'maildir')).find((f) => f.includes('<e2e@laptop>'))!;
+    assert.equal(withoutTrace(atBravo, ['Received']), content);
+    assert.equal(atBravo.match(/^Received: /gm)?.length, 2);
+
+    const atPostfix = await waitFor('delivery by Postfix', () => files(sink).find((f) => f.includes('<e2e@laptop>') && !f.includes('Alternate-Recipient-Of')));
+    const head = atPostfix.split('\n\n')[0]!;
+    assert.match(head, /^MT-Priority: 4\r?$/m);
+    assert.equal(withoutTrace(atPostfix.replace(/\r?\n/g, '\r\n'), ['Received', 'Return-Path', 'X-Original-To', 'Delivered-To', 'MT-Priority']), content);
+
+    const redirected = await waitFor('the redirected copy at Postfix', () => files(sink).find((f) => f.includes('<e2e@laptop>') && f.includes('Alternate-Recipient-Of: <reject@example.net>')));
     assert.match(redirected, /reason="5\.\d\.\d /);
-    const dsn = await waitFor("the DSN back in alpha's Maildir", () => files(path.join(dir, 'alpha', 'maildir')).find((f) => f.includes('e2e@laptop') && f.includes('X-Redirected-To')));
+    const dsn = dsnIn()!;
     assert.match(dsn, /Action: relayed/);
     assert.match(dsn, /X-Redirected-To: rfc822;alt@example\.net/);
   });
-
 });
+
+/** The message below the trace header fields that hops put on top (`names`), unchanged otherwise. */
+function withoutTrace(message: string, names: string[]): string {
+  const trace = new RegExp(`^(?:${names.join('|')}):[^\\r\\n]*\\r\\n(?:[ \\t][^\\r\\n]*\\r\\n)*`, 'i');
+  let rest = message;
+  for (let m = trace.exec(rest); m; m = trace.exec(rest)) rest = rest.slice(m[0].length);
+  return rest;
+}

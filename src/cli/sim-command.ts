@@ -4,7 +4,7 @@ import type { ChannelOptions } from '../../sim/channel.ts';
 import { runScenarioFile, type RunResult } from '../../sim/run-scenario.ts';
 import { simBundle } from '../../sim/sim-bundle.ts';
 import { runRealtimeChannel } from '../../sim/realtime-channel.ts';
-import { loadScenario } from '../../sim/scenario.ts';
+import { channelOptions, loadScenario } from '../../sim/scenario.ts';
 
 export function registerSim(program: Command): void {
   const sim = program.command('sim').description('the lossy-link simulator');
@@ -50,8 +50,8 @@ function registerChannel(sim: Command): void {
       let opts: ChannelOptions = { bitRate: num(o.bitRate, 'bit-rate'), turnaroundMs: num(o.turnaround, 'turnaround'), ber: num(o.ber, 'ber'), duplex: o.duplex };
       if (o.scenario) {
         const file = /[/.]/.test(o.scenario) ? o.scenario : fileURLToPath(new URL(`../../sim/scenarios/${o.scenario}.yaml`, import.meta.url));
-        const L = loadScenario(file).link;
-        opts = { bitRate: L.bitRate, bitsPerByte: L.bitsPerByte, turnaroundMs: L.turnaroundS * 1000, propagationMs: L.propagationS * 1000, duplex: L.duplex, ber: L.ber, outages: L.outages.map((x) => ({ atMs: x.atS * 1000, durationMs: x.durationS * 1000 })) };
+        // The scenario's whole radio, random fades and bit-error bursts included.
+        opts = channelOptions(loadScenario(file).link);
       }
       const ch = await runRealtimeChannel(o.a, o.b, opts, num(o.seed, 'seed'));
       process.stderr.write(`simulated radio between ${o.a} and ${o.b}: ${opts.bitRate} bit/s, ${opts.duplex} duplex, turnaround ${opts.turnaroundMs} ms; Ctrl-C stops\n`);

@@ -22,3 +22,11 @@ export const systemClock: Clock = {
     return { cancel: () => clearTimeout(handle) };
   },
 };
+
+/**
+ * The same clock read in whole milliseconds, as the queue stores time. A simulated radio's clock moves in
+ * fractions of a millisecond (a byte at 2400 bit/s takes 3.33 ms); the system clock already reads whole ones.
+ */
+export function wholeMilliseconds(clock: Clock): Clock {
+  return { now: () => Math.floor(clock.now()), setTimer: (ms, fn) => clock.setTimer(ms, fn) };
+}

@@ -3,7 +3,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { CURRENT_DICTIONARY_VERSION, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
-import { newMessageId, systemClock, type Clock, type Random, type Timer } from '../core/index.ts';
+import { newMessageId, systemClock, wholeMilliseconds, type Clock, type Random, type Timer } from '../core/index.ts';
 import { kissSetup, LinkStation, openSerialLinkPort, openTcpLinkPort, type LinkPort } from '../link/index.ts';
 import { RelayRunner } from '../relay/index.ts';
 import { MessageStore } from '../queue/index.ts';
@@ -39,6 +39,8 @@ export class Gateway {
   private linkRetry?: Timer;
   private statusTimer?: Timer;
   private stopped = false;
+  /** The queue's clock (whole ms); the link stations get the injected clock as it is. */
+  private readonly clock: Clock;
   address?: { host: string; port: number };
 
   constructor(private readonly opts: GatewayOptions) {
@@ -46,7 +48,8 @@ export class Gateway {
     const base = opts.baseDir ?? process.cwd();
     this.dataDir = path.resolve(base, config.data);
     this.store = MessageStore.open(this.dataDir);
-    const clock = opts.clock ?? systemClock;
+    const clock = wholeMilliseconds(opts.clock ?? systemClock);
+    this.clock = clock;
     const random = opts.random ?? systemRandom;
     this.checkLinks(base);
     const store = this.store;
@@ -117,7 +120,7 @@ export class Gateway {
     } catch (err) {
       this.opts.log.debug({ err }, 'could not write status');
     }
-    this.statusTimer = (this.opts.clock ?? systemClock).setTimer(2000, () => this.writeStatus());
+    this.statusTimer = this.clock.setTimer(2000, () => this.writeStatus());
   }
 
   /** Configuration mistakes in links (unknown profile, unreadable key) stop the start; a missing device does not. */
@@ -142,7 +145,6 @@ export class Gateway {
    */
   private async openLinks(): Promise<void> {
     const { config, log } = this.opts;
-    const clock = this.opts.clock ?? systemClock;
     const random = this.opts.random ?? systemRandom;
     const base = this.opts.baseDir ?? process.cwd();
     let failed = false;
@@ -167,7 +169,7 @@ export class Gateway {
           peer: l.peer,
           dictionary: CURRENT_DICTIONARY_VERSION,
           route: routeResolver(config.routes, base),
-          clock,
+          clock: this.clock,
           log: llog,
         });
         const station = new LinkStation(
@@ -189,7 +191,7 @@ export class Gateway {
             ...(profile.kiss ? { kissPort: profile.kiss.port } : {}),
           },
           {
-            clock,
+            clock: this.opts.clock ?? systemClock,
             random,
             port,
             source: endpoint,
@@ -221,8 +223,7 @@ export class Gateway {
 
   private retryLinks(): void {
     if (this.stopped || this.linkRetry) return;
-    const clock = this.opts.clock ?? systemClock;
-    this.linkRetry = clock.setTimer(30_000, () => {
+    this.linkRetry = this.clock.setTimer(30_000, () => {
       this.linkRetry = undefined;
       void this.openLinks();
     });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { bundleFromMessage, decodeBundle, encodeBundle, isCodecError, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
-import type { Clock, MailParams, QueuedMessage, Recipient, Route } from '../core/index.ts';
+import { bundleFromMessage, decodeBundle, encodeBundle, isCodecError, mailParamsFromBundle, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
+import type { Clock, QueuedMessage, Recipient, Route } from '../core/index.ts';
 import type { InboundSink, OutboundItem, OutboundSource, ProgressStore } from '../link/index.ts';
 import { rfc5322Date } from '../mail/index.ts';
 import type { MessageStore } from '../queue/index.ts';
@@ -29,11 +29,16 @@ export class LinkEndpoint implements OutboundSource, InboundSink {
       const m = this.store.get(id);
       if (!m) continue;
       const mine = m.recipients.filter((r) => r.state === 'queued' && r.route.kind === 'link' && r.route.target === this.o.peer);
-      // Made when its first frame goes, and kept: a transfer resumed after a restart must send the same bytes.
-      const bundle = () => this.store.link.bundle(this.o.peer, id, () => encodeBundle(bundleFromMessage({ ...m, recipients: mine }, this.o.clock.now()), this.o.dictionary));
+      // Made when its first frame goes, and kept: a transfer resumed after a restart must send the same bytes,
+      // and say how old they are (the deadlines inside count from when they were made).
+      const bundle = () => {
+        const now = this.o.clock.now();
+        return this.store.link.bundle(this.o.peer, id, () => encodeBundle(bundleFromMessage({ ...m, recipients: mine }, now), this.o.dictionary), now);
+      };
+      const madeAt = this.store.link.madeAt(this.o.peer, id);
       // Only deadlines that end the attempt withdraw it from the link: R-mode BY, and ABY where there is an alternate.
       const deadlines = [m.params.by?.mode === 'R' ? m.params.by.at : undefined, mine.some((r) => r.arcpt) ? m.params.aby?.at : undefined].filter((x): x is number => x !== undefined);
-      items.push({ id, priority: m.priority.value, queuedAt: m.receivedAt, bundle, size: Math.ceil(m.content.length / 2), ...(deadlines.length ? { deadline: Math.min(...deadlines) } : {}) });
+      items.push({ id, priority: m.priority.value, queuedAt: m.receivedAt, bundle, size: Math.ceil(m.content.length / 2), ...(madeAt !== undefined ? { madeAt } : {}), ...(deadlines.length ? { deadline: Math.min(...deadlines) } : {}) });
     }
     return items;
   }
@@ -57,9 +62,9 @@ export class LinkEndpoint implements OutboundSource, InboundSink {
     if (isCodecError(b)) throw new Error(`bundle ${id} from ${this.o.peer}: ${b.error}: ${b.detail}`);
     if (b.id !== id) throw new Error(`bundle ${id} from ${this.o.peer} names itself ${b.id}`);
     const now = this.o.clock.now();
-    // Deadlines count from when the transfer began (design.md: the receiver subtracts the transfer time).
-    const anchor = (d: typeof b.by) => d && { at: openedAt + d.remainingSeconds * 1000, mode: d.mode, trace: d.trace, requestedSeconds: d.requestedSeconds };
-    const params: MailParams = { ...b.params, ...(b.by ? { by: anchor(b.by)! } : {}), ...(b.aby ? { aby: anchor(b.aby)! } : {}) };
+    // Deadlines count from when the transfer began (design.md: the receiver subtracts the transfer time); whole
+    // ms, rounded down, as the queue keeps time.
+    const params = mailParamsFromBundle(b, Math.floor(openedAt));
     const recipients: Recipient[] = b.recipients.map((r) => ({ ...r, route: this.o.route(r.address) ?? { kind: 'mx', target: '' }, state: 'queued' }));
     // RFC 5321 3.7.2: a gateway out of a foreign environment adds its Received line, naming the environment.
     const trace = `Received: from ${this.o.peer} by ${this.o.hostname} via hfmail-radio with HFMAIL id ${id}\r\n        PRIORITY ${b.priority.value}; ${rfc5322Date(new Date(now))}\r\n`;

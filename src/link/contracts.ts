@@ -17,6 +17,11 @@ export interface OutboundItem {
    * first opens, so that deadlines inside count from the first frame (design.md, DELIVERBY across the hop).
    */
   readonly bundle: Uint8Array | (() => Uint8Array);
+  /**
+   * When a bundle made before (by an earlier run) was made, ms since the epoch: the deadlines inside count from
+   * then. Without it, the moment the transfer first opens.
+   */
+  readonly madeAt?: number;
   /** Its size in bytes, or an estimate while the bundle is not made yet (for the scheduler's "smallest"). */
   readonly size?: number;
 }

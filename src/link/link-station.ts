@@ -11,7 +11,9 @@ import {
   NONCE_BYTES,
   peekType,
   PROTOCOL_VERSION,
+  RecordKind,
   type HelloFrame,
+  type LinkRecord,
   type SessionFrame,
 } from '../codec/link-frame.ts';
 import type { InboundSink, OutboundSource, ProgressStore } from './contracts.ts';
@@ -43,6 +45,10 @@ export interface LinkDeps {
 type Phase = 'down' | 'calling' | 'answered' | 'up';
 
 const MARGIN_MS = 1000;
+/** Propagation (at most about 130 ms around the earth) and serial buffering, counted into an OPEN's age. */
+const PATH_ALLOWANCE_MS = 150;
+/** Bytes an OPEN may grow by when its age field gets longer. */
+const AGE_FIELD_SLACK = 4;
 /** Answer timeouts in a row after which the session is presumed lost and a new hello is sent. */
 const MAX_UNANSWERED = 3;
 
@@ -507,8 +513,22 @@ export class LinkStation {
     const next = this.sender.next(this.deps.clock.now());
     if (!next) return this.endOver();
     this.overRecords++;
-    this.write(encodeSession({ type: FrameType.RECORD, seq: next.seq, record: next.record }, this.keys!.send));
+    this.write(this.recordFrame(next.seq, next.record));
     this.pumpTimer = this.deps.clock.setTimer(0, () => this.pump());
+  }
+
+  /**
+   * A RECORD frame. An OPEN's age also counts the time until the frame has left the air (the wait behind the
+   * frames before it, key-up included, and its own airtime) and the path to the peer, so deadlines the receiver
+   * counts from its arrival never grow across the hop.
+   */
+  private recordFrame(seq: number, record: LinkRecord): Uint8Array {
+    const frame = (r: LinkRecord) => encodeSession({ type: FrameType.RECORD, seq, record: r }, this.keys!.send);
+    if (record.kind !== RecordKind.OPEN) return frame(record);
+    const now = this.deps.clock.now();
+    const airBytes = encodeKiss(frame(record), 0, this.opts.kissPort ?? 0).length + AGE_FIELD_SLACK;
+    const flightMs = Math.max(now, this.airFreeAt) - now + this.frameAirMs(airBytes) + PATH_ALLOWANCE_MS;
+    return frame({ ...record, ageMs: record.ageMs + Math.ceil(flightMs) });
   }
 
   private endOver(): void {

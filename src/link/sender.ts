@@ -220,7 +220,7 @@ export class Sender {
     const t = choice.t;
     if (!t.opened) {
       const bytes = materialize(t);
-      t.madeAt ??= now;
+      t.madeAt ??= t.item.madeAt ?? now;
       t.xfer = this.nextXfer;
       this.nextXfer = (this.nextXfer + 1) & 0xffff;
       t.opened = true;

@@ -11,7 +11,8 @@ export class LinkState {
   constructor(db: Database.Database) {
     this.s = {
       bundle: db.prepare('SELECT bundle FROM link_bundles WHERE peer = ? AND id = ?'),
-      putBundle: db.prepare('INSERT OR IGNORE INTO link_bundles (peer, id, bundle) VALUES (?, ?, ?)'),
+      putBundle: db.prepare('INSERT OR IGNORE INTO link_bundles (peer, id, bundle, made_at) VALUES (?, ?, ?, ?)'),
+      madeAt: db.prepare('SELECT made_at AS t FROM link_bundles WHERE peer = ? AND id = ?'),
       sent: db.prepare('SELECT sent_offset AS n FROM link_bundles WHERE peer = ? AND id = ?'),
       setSent: db.prepare('UPDATE link_bundles SET sent_offset = ? WHERE peer = ? AND id = ?'),
       partial: db.prepare('SELECT data FROM link_partial WHERE peer = ? AND id = ?'),
@@ -23,13 +24,18 @@ export class LinkState {
     };
   }
 
-  /** The bundle made for a message the first time it was offered, or the one given now, stored. */
-  bundle(peer: string, id: string, make: () => Uint8Array): Uint8Array {
+  /** The bundle made for a message the first time it was offered, or the one `make` makes now (at `madeAt`), stored. */
+  bundle(peer: string, id: string, make: () => Uint8Array, madeAt: number): Uint8Array {
     const row = this.s.bundle!.get(peer, id) as { bundle: Buffer } | undefined;
     if (row) return row.bundle;
     const b = make();
-    this.s.putBundle!.run(peer, id, Buffer.from(b));
+    this.s.putBundle!.run(peer, id, Buffer.from(b), Math.floor(madeAt));
     return b;
+  }
+
+  /** When the stored bundle was made (its deadlines count from then), if one is stored. */
+  madeAt(peer: string, id: string): number | undefined {
+    return (this.s.madeAt!.get(peer, id) as { t: number | null } | undefined)?.t ?? undefined;
   }
 
   sentOffset(peer: string, id: string): number {
@@ -48,7 +54,7 @@ export class LinkState {
     return this.s.delivered!.get(peer, id) !== undefined;
   }
   markDelivered(peer: string, id: string): void {
-    this.s.markDelivered!.run(peer, id, Date.now());
+    this.s.markDelivered!.run(peer, id, Date.now()); // an audit time, not a protocol one
     this.s.dropPartial!.run(peer, id);
   }
   forget(peer: string, id: string): void {

@@ -83,6 +83,10 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE link_partial (peer TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (peer, id)) STRICT;
   CREATE TABLE link_delivered (peer TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (peer, id)) STRICT;
   `,
+  // 4: when a bundle was made: the deadlines inside count from then, also after a restart.
+  `
+  ALTER TABLE link_bundles ADD COLUMN made_at INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

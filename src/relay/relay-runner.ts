@@ -49,6 +49,11 @@ export class RelayRunner {
     await this.current;
   }
 
+  /** A pass is under way (an SMTP session may be waiting on a peer): a virtual-time driver waits for it. */
+  get busy(): boolean {
+    return this.running;
+  }
+
   /** Something changed (a message arrived): look at the queue soon. */
   kick(): void {
     if (this.stopped) return;
