@@ -198,7 +198,8 @@ export class Gateway {
             sink: endpoint,
             progress: endpoint.progress,
             onEvent: (e) => {
-              if (e.type === 'over' || e.type === 'rejected-frame') llog.debug(e, e.type);
+              if (e.type === 'segment') llog.trace(e, e.type);
+              else if (e.type === 'over' || e.type === 'rejected-frame') llog.debug(e, e.type);
               else llog.info(e, e.type);
             },
           },

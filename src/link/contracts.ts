@@ -50,7 +50,11 @@ export interface ProgressStore {
   setSentOffset(peer: string, id: string, offset: number): void;
   /** Receiver side: the prefix received so far (the link only acknowledges what was saved here). */
   received(peer: string, id: string): Uint8Array | undefined;
-  saveReceived(peer: string, id: string, prefix: Uint8Array): void;
+  /**
+   * Receiver side: the next piece of that prefix (`offset` is the length saved so far), durable on return. Saved
+   * frame by frame, so a receiver that dies mid-over loses at most the frame it was reading.
+   */
+  appendReceived(peer: string, id: string, offset: number, data: Uint8Array): void;
   /** Receiver side: ids already accepted, for duplicate suppression. */
   isDelivered(peer: string, id: string): boolean;
   markDelivered(peer: string, id: string): void;
@@ -59,7 +63,7 @@ export interface ProgressStore {
 
 export class MemoryProgressStore implements ProgressStore {
   private readonly sent = new Map<string, number>();
-  private readonly partial = new Map<string, Uint8Array>();
+  private readonly partial = new Map<string, Uint8Array[]>();
   private readonly delivered = new Set<string>();
 
   sentOffset(peer: string, id: string): number {
@@ -69,10 +73,14 @@ export class MemoryProgressStore implements ProgressStore {
     this.sent.set(`${peer}\0${id}`, offset);
   }
   received(peer: string, id: string): Uint8Array | undefined {
-    return this.partial.get(`${peer}\0${id}`);
+    const chunks = this.partial.get(`${peer}\0${id}`);
+    return chunks && Buffer.concat(chunks);
   }
-  saveReceived(peer: string, id: string, prefix: Uint8Array): void {
-    this.partial.set(`${peer}\0${id}`, prefix);
+  appendReceived(peer: string, id: string, offset: number, data: Uint8Array): void {
+    const key = `${peer}\0${id}`;
+    const chunks = offset === 0 ? [] : (this.partial.get(key) ?? []);
+    chunks.push(Uint8Array.from(data));
+    this.partial.set(key, chunks);
   }
   isDelivered(peer: string, id: string): boolean {
     return this.delivered.has(`${peer}\0${id}`);

@@ -30,6 +30,8 @@ export type LinkEvent =
   | { readonly type: 'delivered'; readonly id: string }
   | { readonly type: 'expired'; readonly id: string }
   | { readonly type: 'over'; readonly frames: number; readonly bytes: number; readonly airMs: number }
+  /** A piece of a message put on the air (first time or again): what a monitor counts retransmissions by. */
+  | { readonly type: 'segment'; readonly id: string; readonly offset: number; readonly bytes: number }
   | { readonly type: 'rejected-frame'; readonly reason: string };
 
 export interface LinkDeps {
@@ -60,6 +62,8 @@ const MAX_UNANSWERED = 3;
  */
 export class LinkStation {
   private phase: Phase = 'down';
+  /** The peer talks in a session we do not have (we restarted): call it as soon as it falls quiet. */
+  private callWhenQuiet = false;
   private keys?: SessionKeys;
   private transcript?: HelloTranscript;
   private myRole: 'caller' | 'answerer' = 'caller';
@@ -236,6 +240,7 @@ export class LinkStation {
 
   private sendHello(): void {
     if (this.transmitting || this.stopped) return;
+    this.callWhenQuiet = false;
     this.phase = 'calling';
     this.myRole = 'caller';
     this.myNonce = this.deps.random.bytes(NONCE_BYTES);
@@ -333,7 +338,10 @@ export class LinkStation {
 
   private armSilence(): void {
     this.clear('silence');
-    this.silenceTimer = this.deps.clock.setTimer(2 * this.maxFrameAirMs() + MARGIN_MS, () => {
+    // Without a session, a quiet channel is our chance to call: the peer waits for an answer after its over for
+    // at least a turnaround, a frame and the margin, so a hello sent after a turnaround and half the margin reaches it.
+    const quietMs = this.keys ? 2 * this.maxFrameAirMs() + MARGIN_MS : this.opts.turnaroundMs + MARGIN_MS / 2;
+    this.silenceTimer = this.deps.clock.setTimer(quietMs, () => {
       this.silenceTimer = undefined;
       this.takeTurnIfPending(); // the peer fell silent without handing over: its turn frame was lost
     });
@@ -348,8 +356,12 @@ export class LinkStation {
       return isFrameError(h) ? this.reject(h.detail) : this.onHello(h);
     }
     if (!this.keys) {
-      // The peer talks in a session we do not have (we restarted): start a new one.
-      if (this.phase === 'down' && !this.replyTimer && !this.transmitting) this.sendHello();
+      // The peer talks in a session we do not have (we restarted): start a new one, at once on a full-duplex
+      // line; on a half-duplex one when the peer falls quiet, since it is deaf while it sends.
+      if (this.phase === 'down') {
+        if (this.opts.duplex === 'full' && !this.replyTimer && !this.transmitting) this.sendHello();
+        else this.callWhenQuiet = true;
+      }
       return this.reject('session frame before hello');
     }
     const f = decodeSession(frame, this.keys.receive, this.opts.maxFrame + 16);
@@ -431,7 +443,7 @@ export class LinkStation {
 
   private takeTurnIfPending(): void {
     if (this.stopped || this.transmitting) return;
-    if (this.phase === 'calling') return this.sendHello();
+    if (this.phase === 'calling' || (this.phase === 'down' && this.callWhenQuiet)) return this.sendHello();
     if (!this.isUp) return;
     // Several overs without a single valid frame back: the peer has lost our session (it restarted).
     if (++this.unanswered >= MAX_UNANSWERED) {
@@ -480,7 +492,6 @@ export class LinkStation {
   }
 
   private writeCtrl(flags: number): void {
-    this.receiver.flush();
     const { ack, bitmap } = this.receiver.ackState();
     this.write(encodeSession({ type: FrameType.CTRL, ack, bitmap, flags, over: this.sender.over & 0xff, echo: this.peerOver }, this.keys!.send));
   }
@@ -514,6 +525,8 @@ export class LinkStation {
     if (!next) return this.endOver();
     this.overRecords++;
     this.write(this.recordFrame(next.seq, next.record));
+    const r = next.record;
+    if (next.id !== undefined && (r.kind === RecordKind.OPEN || r.kind === RecordKind.DATA)) this.deps.onEvent?.({ type: 'segment', id: next.id, offset: r.offset, bytes: r.data.length });
     this.pumpTimer = this.deps.clock.setTimer(0, () => this.pump());
   }
 

@@ -13,7 +13,6 @@ interface InTransfer {
   readonly openedAt: number;
   chunks: Uint8Array[];
   have: number;
-  saved: number;
   resumeAsked: boolean;
 }
 
@@ -53,7 +52,6 @@ export class Receiver {
 
   /** A new session starts: sequence numbers restart, transfers are re-opened by the sender. */
   reset(): void {
-    this.flush();
     this.next = 0;
     this.held.clear();
     this.transfers.clear();
@@ -94,16 +92,6 @@ export class Receiver {
     return { ack: this.next, bitmap };
   }
 
-  /** Saves partial transfers, so that what is acknowledged survives a restart (contracts.ts). */
-  flush(): void {
-    for (const t of this.transfers.values()) {
-      if (t.have > t.saved) {
-        t.chunks = [Buffer.concat(t.chunks)];
-        this.progress.saveReceived(this.peer, t.id, t.chunks[0]!);
-        t.saved = t.have;
-      }
-    }
-  }
 
   private apply(r: LinkRecord): CompletedBundle | undefined {
     switch (r.kind) {
@@ -120,8 +108,11 @@ export class Receiver {
         }
         const prior = this.progress.received(this.peer, r.id);
         const have = prior && prior.length <= r.total ? prior.length : 0;
-        this.transfers.set(r.xfer, { id: r.id, total: r.total, hash: r.hash, openedAt: this.now - r.ageMs, chunks: have ? [prior!] : [], have, saved: have, resumeAsked: false });
-        return this.append(r.xfer, r.offset, r.data);
+        this.transfers.set(r.xfer, { id: r.id, total: r.total, hash: r.hash, openedAt: this.now - r.ageMs, chunks: have ? [prior!] : [], have, resumeAsked: false });
+        const done = this.append(r.xfer, r.offset, r.data);
+        // A sender that restarted (or lost our acknowledgements) goes on from what it knew: tell it what we hold.
+        if (!done && r.offset < have) this.replies.push({ kind: RecordKind.RESUME, xfer: r.xfer, offset: this.transfers.get(r.xfer)!.have });
+        return done;
       }
       case RecordKind.DATA:
         return this.append(r.xfer, r.offset, r.data);
@@ -151,7 +142,10 @@ export class Receiver {
       return undefined;
     }
     if (end > t.have) {
-      t.chunks.push(data.subarray(t.have - offset));
+      const piece = data.subarray(t.have - offset);
+      // Durable before it is acknowledged (contracts.ts): a restart resumes from here.
+      this.progress.appendReceived(this.peer, t.id, t.have, piece);
+      t.chunks.push(piece);
       t.have = end;
       t.resumeAsked = false;
     }
@@ -167,7 +161,7 @@ export class Receiver {
       this.stats.hashMismatches++;
       this.progress.forget(this.peer, t.id);
       this.replies.push({ kind: RecordKind.RESUME, xfer, offset: 0 });
-      this.transfers.set(xfer, { ...t, chunks: [], have: 0, saved: 0, resumeAsked: true });
+      this.transfers.set(xfer, { ...t, chunks: [], have: 0, resumeAsked: true });
       return undefined;
     }
     this.accepting.add(t.id);

@@ -17,6 +17,11 @@ interface OutTransfer {
   nextOffset: number;
   /** Peer turns seen since the transfer was complete and acknowledged, without custody. */
   quietTurns: number;
+  /**
+   * The peer may hold more than it acknowledged (a restart on either side cut an over short): after the OPEN,
+   * wait for its answer (an acknowledgement, or RESUME from what it holds) instead of sending what it has.
+   */
+  probing: boolean;
 }
 
 interface Unacked {
@@ -66,6 +71,7 @@ export class Sender {
     this.control.length = 0;
     this.byXfer.clear();
     for (const t of this.transfers.values()) {
+      if (t.opened) t.probing = true;
       t.opened = false;
       t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, t.item.id));
     }
@@ -77,7 +83,8 @@ export class Sender {
     for (const [id, t] of this.transfers) if (!live.has(id)) this.drop(t);
     for (const item of items) {
       if (this.transfers.has(item.id)) continue;
-      const t: OutTransfer = { item, xfer: -1, opened: false, nextOffset: 0, quietTurns: 0 };
+      // A bundle made by an earlier run was on the air before: the peer may hold more of it than it acknowledged.
+      const t: OutTransfer = { item, xfer: -1, opened: false, nextOffset: 0, quietTurns: 0, probing: item.madeAt !== undefined };
       t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, item.id));
       this.transfers.set(item.id, t);
     }
@@ -126,7 +133,7 @@ export class Sender {
 
   /** Whether there is anything to put on the air. */
   hasWork(): boolean {
-    return this.retransmit.length > 0 || this.control.length > 0 || (this.windowOpen() && this.candidates().length > 0);
+    return this.retransmit.length > 0 || this.control.length > 0 || (this.windowOpen() && this.choose() !== undefined);
   }
 
   hasUnacked(): boolean {
@@ -190,17 +197,29 @@ export class Sender {
   }
 
   /**
+   * The scheduler's choice for the next segment. None while that message waits for the peer's answer to a
+   * probing OPEN: lower priorities do not overtake it, the over ends and the answer comes sooner.
+   */
+  private choose() {
+    const choice = pickNext(this.candidates(), this.mode);
+    return choice && !(choice.t.opened && choice.t.probing) ? choice : undefined;
+  }
+
+  /**
    * Whether the message the scheduler would continue next is already under way and ends within `bytes`:
    * an over may run a little long to finish it rather than leave its tail for the next over.
    */
   nextEndsWithin(bytes: number): boolean {
     if (this.retransmit.length || this.control.length || !this.windowOpen()) return false;
-    const choice = pickNext(this.candidates(), this.mode);
+    const choice = this.choose();
     return !!choice && choice.t.opened && choice.remaining <= bytes;
   }
 
-  /** The record for the next frame, with its sequence number, or undefined when there is nothing to send. */
-  next(now = 0): { seq: number; record: LinkRecord } | undefined {
+  /**
+   * The record for the next frame, with its sequence number and the message it carries (if any), or undefined
+   * when there is nothing to send.
+   */
+  next(now = 0): { seq: number; record: LinkRecord; id?: string } | undefined {
     while (this.retransmit.length) {
       const seq = this.retransmit.shift()!;
       const u = this.unacked.get(seq);
@@ -210,12 +229,12 @@ export class Sender {
       const record = u.record.kind === RecordKind.OPEN && t?.madeAt !== undefined ? { ...u.record, ageMs: Math.max(0, now - t.madeAt) } : u.record;
       this.unacked.set(seq, { ...u, record, over: this.over });
       this.stats.retransmissions++;
-      return { seq, record };
+      return u.id === undefined ? { seq, record } : { seq, record, id: u.id };
     }
     const ctl = this.control.shift();
     if (ctl) return this.fresh(ctl);
     if (!this.windowOpen()) return undefined;
-    const choice = pickNext(this.candidates(), this.mode);
+    const choice = this.choose();
     if (!choice) return undefined;
     const t = choice.t;
     if (!t.opened) {
@@ -242,12 +261,12 @@ export class Sender {
     return this.fresh(record, t.item.id);
   }
 
-  private fresh(record: LinkRecord, id?: string): { seq: number; record: LinkRecord } {
+  private fresh(record: LinkRecord, id?: string): { seq: number; record: LinkRecord; id?: string } {
     const seq = this.nextSeq;
     this.nextSeq = seqAdd(seq, 1);
     this.unacked.set(seq, id === undefined ? { record, over: this.over } : { record, over: this.over, id });
     this.stats.records++;
-    return { seq, record };
+    return id === undefined ? { seq, record } : { seq, record, id };
   }
 
   /**
@@ -267,6 +286,7 @@ export class Sender {
       if (acked(seq)) {
         this.unacked.delete(seq);
         if (u.id) touched.add(u.id);
+        if (u.id && u.record.kind === RecordKind.OPEN) this.endProbe(u.id);
         this.okSinceJudged++;
       } else if (judged) {
         this.lostSinceJudged++;
@@ -295,9 +315,15 @@ export class Sender {
     this.progress.setSentOffset(this.peer, id, acked);
   }
 
+  private endProbe(id: string): void {
+    const t = this.transfers.get(id);
+    if (t) t.probing = false;
+  }
+
   onResume(xfer: number, offset: number): void {
     const t = this.byXfer.get(xfer);
     if (!t) return;
+    t.probing = false;
     this.neuter(t.item.id, offset);
     t.nextOffset = Math.min(offset, total(t));
     this.progress.setSentOffset(this.peer, t.item.id, t.nextOffset);

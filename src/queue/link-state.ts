@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
  */
 export class LinkState {
   private readonly s: Record<string, Database.Statement>;
+  private readonly append: (peer: string, id: string, offset: number, data: Buffer) => void;
 
   constructor(db: Database.Database) {
     this.s = {
@@ -15,13 +16,19 @@ export class LinkState {
       madeAt: db.prepare('SELECT made_at AS t FROM link_bundles WHERE peer = ? AND id = ?'),
       sent: db.prepare('SELECT sent_offset AS n FROM link_bundles WHERE peer = ? AND id = ?'),
       setSent: db.prepare('UPDATE link_bundles SET sent_offset = ? WHERE peer = ? AND id = ?'),
-      partial: db.prepare('SELECT data FROM link_partial WHERE peer = ? AND id = ?'),
-      setPartial: db.prepare('INSERT INTO link_partial (peer, id, data) VALUES (?, ?, ?) ON CONFLICT (peer, id) DO UPDATE SET data = excluded.data'),
+      partial: db.prepare('SELECT offset, data FROM link_received WHERE peer = ? AND id = ? ORDER BY offset'),
+      appendPartial: db.prepare('INSERT OR REPLACE INTO link_received (peer, id, offset, data) VALUES (?, ?, ?, ?)'),
+      truncatePartial: db.prepare('DELETE FROM link_received WHERE peer = ? AND id = ? AND offset >= ?'),
       delivered: db.prepare('SELECT 1 AS y FROM link_delivered WHERE peer = ? AND id = ?'),
       markDelivered: db.prepare('INSERT OR IGNORE INTO link_delivered (peer, id, at) VALUES (?, ?, ?)'),
-      dropPartial: db.prepare('DELETE FROM link_partial WHERE peer = ? AND id = ?'),
+      dropPartial: db.prepare('DELETE FROM link_received WHERE peer = ? AND id = ?'),
       dropBundle: db.prepare('DELETE FROM link_bundles WHERE peer = ? AND id = ?'),
     };
+    // One commit per piece: a prefix begun again from an earlier point replaces its tail.
+    this.append = db.transaction((peer: string, id: string, offset: number, data: Buffer) => {
+      this.s.truncatePartial!.run(peer, id, offset);
+      this.s.appendPartial!.run(peer, id, offset, data);
+    });
   }
 
   /** The bundle made for a message the first time it was offered, or the one `make` makes now (at `madeAt`), stored. */
@@ -45,10 +52,20 @@ export class LinkState {
     this.s.setSent!.run(offset, peer, id);
   }
   received(peer: string, id: string): Uint8Array | undefined {
-    return (this.s.partial!.get(peer, id) as { data: Buffer } | undefined)?.data;
+    const rows = this.s.partial!.all(peer, id) as { offset: number; data: Buffer }[];
+    if (!rows.length) return undefined;
+    // Pieces are contiguous from 0 by construction; stop at a hole rather than trust one.
+    const pieces: Buffer[] = [];
+    let at = 0;
+    for (const r of rows) {
+      if (r.offset !== at) break;
+      pieces.push(r.data);
+      at += r.data.length;
+    }
+    return Buffer.concat(pieces);
   }
-  saveReceived(peer: string, id: string, prefix: Uint8Array): void {
-    this.s.setPartial!.run(peer, id, Buffer.from(prefix));
+  appendReceived(peer: string, id: string, offset: number, data: Uint8Array): void {
+    this.append(peer, id, offset, Buffer.from(data));
   }
   isDelivered(peer: string, id: string): boolean {
     return this.s.delivered!.get(peer, id) !== undefined;

@@ -83,9 +83,15 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE link_partial (peer TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (peer, id)) STRICT;
   CREATE TABLE link_delivered (peer TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (peer, id)) STRICT;
   `,
-  // 4: when a bundle was made: the deadlines inside count from then, also after a restart.
+  // 4: when a bundle was made (the deadlines inside count from then, also after a restart); received prefixes
+  // kept as pieces appended frame by frame, instead of the whole prefix rewritten at every turn.
   `
   ALTER TABLE link_bundles ADD COLUMN made_at INTEGER;
+  CREATE TABLE link_received (
+    peer TEXT NOT NULL, id TEXT NOT NULL, offset INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (peer, id, offset)
+  ) STRICT;
+  INSERT INTO link_received (peer, id, offset, data) SELECT peer, id, 0, data FROM link_partial;
+  DROP TABLE link_partial;
   `,
 ];
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, GatewayProcess, HFMAIL_BIN } from './gateway-process.ts';
@@ -9,31 +9,48 @@ import { ptyPair } from './pty-pair.ts';
  * Two `hfmail start` processes, alpha (field.example) and bravo (base.example), each on its own socat pty,
  * and `hfmail sim channel` between the far ends once `radio()` is called. Everything is killed by `close()`.
  */
-export async function stationPair(channelArgs: string[]) {
+export async function stationPair(channelArgs: string[], opts: { logLevel?: string; profile?: string } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-pair-'));
   const pa = await ptyPair();
   const pb = await ptyPair();
   writeFileSync(path.join(dir, 'link.key'), 'a key shared by alpha and bravo, 32b');
   const ports = { alpha: await freePort(), bravo: await freePort() };
+  // A profile of the test's own (YAML), in a profiles folder of its own; otherwise the shipped kiss-9600.
+  let profile = 'kiss-9600';
+  if (opts.profile) {
+    profile = /^name: (\S+)$/m.exec(opts.profile)![1]!;
+    mkdirSync(path.join(dir, 'profiles'));
+    writeFileSync(path.join(dir, 'profiles', `${profile}.yaml`), opts.profile);
+  }
   const conf = (name: 'alpha' | 'bravo', peer: string, tty: string, local: string) =>
     [
       `station: ${name}`,
       `hostname: ${name}.${local}`,
       `listen: 127.0.0.1:${ports[name]}`,
       `data: ./${name}`,
+      ...(opts.profile ? ['profiles: ./profiles'] : []),
       'routes:',
       `  - { domains: [${local}], via: "maildir:./${name}-mail" }`,
       `  - { domains: ["*"], via: "link:${peer}" }`,
       'links:',
-      `  - { peer: ${peer}, port: ${tty}, profile: kiss-9600, key: ./link.key }`,
+      `  - { peer: ${peer}, port: ${tty}, profile: ${profile}, key: ./link.key }`,
     ].join('\n');
   writeFileSync(path.join(dir, 'alpha.yaml'), conf('alpha', 'bravo', pa.a, 'field.example'));
   writeFileSync(path.join(dir, 'bravo.yaml'), conf('bravo', 'alpha', pb.a, 'base.example'));
   const log: string[] = [];
+  /** Each process's complete stderr lines (pino JSON), by name, across restarts. */
+  const lines = new Map<string, string[]>();
   const children = new Map<string, ChildProcess>();
   const spawnHfmail = (name: string, args: string[]) => {
-    const child = spawn(process.execPath, [HFMAIL_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HFMAIL_LOG_LEVEL: 'info' } });
-    child.stderr!.on('data', (d: Buffer) => log.push(`[${name}] ${d}`));
+    const child = spawn(process.execPath, [HFMAIL_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HFMAIL_LOG_LEVEL: opts.logLevel ?? 'info' } });
+    let partial = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      log.push(`[${name}] ${d}`);
+      const parts = (partial + d.toString('utf8')).split('\n');
+      partial = parts.pop()!;
+      if (!lines.has(name)) lines.set(name, []);
+      lines.get(name)!.push(...parts);
+    });
     children.set(name, child);
     return child;
   };
@@ -50,12 +67,24 @@ export async function stationPair(channelArgs: string[]) {
     c.kill('SIGKILL');
     await gone;
   };
-  await start('alpha');
-  await start('bravo');
+  const close = () => {
+    for (const c of children.values()) c.kill('SIGKILL');
+    pa.close();
+    pb.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await start('alpha');
+    await start('bravo');
+  } catch (err) {
+    close(); // leave no socat or gateway behind to keep the test process alive
+    throw new Error(`${(err as Error).message}; logs:\n${log.join('').slice(-2000)}`);
+  }
   return {
     dir,
     ports,
     log,
+    lines,
     start,
     kill,
     radio: () => void spawnHfmail('radio', ['sim', 'channel', '--a', pa.b, '--b', pb.b, ...channelArgs]),
@@ -73,11 +102,6 @@ export async function stationPair(channelArgs: string[]) {
         .sort((x, y) => key(x)[0]! - key(y)[0]! || key(x)[1]! - key(y)[1]!)
         .map((f) => ({ name: f, text: readFileSync(path.join(box, f), 'latin1') }));
     },
-    close() {
-      for (const c of children.values()) c.kill('SIGKILL');
-      pa.close();
-      pb.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close,
   };
 }
