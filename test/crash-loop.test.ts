@@ -60,7 +60,7 @@ test('SIGKILL either station at random points: exactly-once, byte-identical deli
     'turnaroundMs: 100',
     'maxFrameBytes: 512',
     'window: 32',
-    'maxOverS: 1.5',
+    'maxOverS: 1',
     'arq: hfmail',
   ].join('\n');
   pair = await stationPair(['--bit-rate', '19200', '--turnaround', '100', '--seed', String(seed)], { logLevel: 'trace', profile });

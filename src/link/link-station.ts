@@ -16,6 +16,7 @@ import {
   type LinkRecord,
   type SessionFrame,
 } from '../codec/link-frame.ts';
+import { AirTime, MARGIN_MS } from './air-time.ts';
 import type { InboundSink, OutboundSource, ProgressStore } from './contracts.ts';
 import { proof, sameBytes, sessionKeys, type HelloTranscript, type SessionKeys } from './handshake.ts';
 import type { LinkOptions } from './link-options.ts';
@@ -46,7 +47,6 @@ export interface LinkDeps {
 
 type Phase = 'down' | 'calling' | 'answered' | 'up';
 
-const MARGIN_MS = 1000;
 /** Propagation (at most about 130 ms around the earth) and serial buffering, counted into an OPEN's age. */
 const PATH_ALLOWANCE_MS = 150;
 /** Bytes an OPEN may grow by when its age field gets longer. */
@@ -75,9 +75,7 @@ export class LinkStation {
   readonly receiver: Receiver;
 
   private transmitting = false;
-  /** When what we have written will have left the air (estimated from the bit rate). */
-  private airFreeAt = 0;
-  private overStart = 0;
+  private readonly air: AirTime;
   private overFrames = 0;
   private overBytes = 0;
   private overRecords = 0;
@@ -88,16 +86,13 @@ export class LinkStation {
   /** Answer timeouts in a row with no valid frame from the peer. */
   private unanswered = 0;
   private lastHelloAt: number | null = null;
-  private measuredAnswerMs?: number;
-  /** When our last over leaves the air, while its answer is awaited. */
-  private answerExpectedFrom?: number;
   private replyTimer?: Timer;
   private silenceTimer?: Timer;
   private pumpTimer?: Timer;
   private turnTimer?: Timer;
   private expiryTimer?: Timer;
   private stopped = false;
-  readonly stats = { overs: 0, framesOut: 0, bytesOut: 0, framesIn: 0, rejected: 0, helloAttempts: 0, authFrames: 0, authBytes: 0, answerDelayMs: 0 };
+  readonly stats = { overs: 0, framesOut: 0, bytesOut: 0, framesIn: 0, rejected: 0, helloAttempts: 0, authFrames: 0, authBytes: 0 };
 
   constructor(
     private readonly opts: LinkOptions,
@@ -105,6 +100,7 @@ export class LinkStation {
   ) {
     const maxFrame = opts.maxFrame;
     this.decoder = new KissDecoder(maxFrame + 64);
+    this.air = new AirTime(opts);
     this.sender = new Sender(opts.peer, deps.progress, opts.scheduler ?? 'priority', maxFrame, opts.window);
     this.receiver = new Receiver(opts.peer, deps.progress, opts.maxBundle ?? 32 * 1024 * 1024);
     deps.port.onData((chunk) => this.onBytes(chunk));
@@ -117,13 +113,13 @@ export class LinkStation {
   /** What a status display shows about this link. */
   snapshot() {
     const cur = this.sender.current();
-    const byteMs = this.byteMs();
+    const byteMs = this.air.byteMs();
     return {
       peer: this.opts.peer,
       up: this.isUp,
       phase: this.phase,
       lastHelloAt: this.lastHelloAt,
-      answerDelayMs: this.measuredAnswerMs === undefined ? null : Math.round(this.measuredAnswerMs),
+      answerDelayMs: this.air.answerDelayMs === undefined ? null : Math.round(this.air.answerDelayMs),
       lossRate: Math.round(this.sender.lossRate * 1000) / 1000,
       frameSize: this.sender.frameSize,
       pending: this.sender.pendingIds().length,
@@ -153,7 +149,7 @@ export class LinkStation {
     else if (this.isUp && this.channelFree()) this.beginOver();
     else if (this.isUp && !this.transmitting && !this.replyTimer && !this.silenceTimer && !this.turnTimer) {
       // The peer was heard a moment ago: look again once the channel has been quiet for a frame.
-      this.turnTimer = this.deps.clock.setTimer(Math.ceil(this.maxFrameAirMs()) + 50, () => {
+      this.turnTimer = this.deps.clock.setTimer(Math.ceil(this.air.maxFrameMs()) + 50, () => {
         this.turnTimer = undefined;
         this.notify();
       });
@@ -162,44 +158,10 @@ export class LinkStation {
 
   // ---- timing ----------------------------------------------------------------------------------------
 
-  private byteMs(): number {
-    return ((this.opts.bitsPerByte ?? 8) * 1000) / this.opts.bitRate;
-  }
-
-  private frameAirMs(bytes: number): number {
-    return bytes * this.byteMs();
-  }
-
-  private maxFrameAirMs(): number {
-    return this.frameAirMs(this.opts.maxFrame + 40);
-  }
-
-  /**
-   * How long to wait for the first byte of an answer after our over ends: what is still on the air, then the
-   * peer's turnaround and latency as measured on this link (the profile's figures until there is a measurement),
-   * one frame, and a margin.
-   */
-  private answerWaitMs(): number {
-    const latency = this.opts.latencyMs ?? 50;
-    const turn = this.opts.duplex === 'half' ? this.opts.turnaroundMs : 0;
-    const expected = Math.max(turn + 2 * latency, this.measuredAnswerMs ?? 0);
-    return Math.max(0, this.airFreeAt - this.deps.clock.now()) + expected + this.maxFrameAirMs() + MARGIN_MS;
-  }
-
-  /** Learns the answer delay (peer turnaround plus round-trip latency) from the first byte of each answer. */
-  private measureAnswer(): void {
-    if (this.answerExpectedFrom === undefined) return;
-    const sample = this.deps.clock.now() - this.answerExpectedFrom;
-    this.answerExpectedFrom = undefined;
-    if (sample <= 0) return;
-    this.measuredAnswerMs = this.measuredAnswerMs === undefined ? sample : 0.75 * this.measuredAnswerMs + 0.25 * sample;
-    this.stats.answerDelayMs = Math.round(this.measuredAnswerMs);
-  }
-
   private channelFree(): boolean {
     if (this.transmitting) return false;
     if (this.opts.duplex === 'full') return true;
-    return !this.replyTimer && !this.silenceTimer && this.deps.clock.now() - this.lastHeard > this.maxFrameAirMs();
+    return !this.replyTimer && !this.silenceTimer && this.deps.clock.now() - this.lastHeard > this.air.maxFrameMs();
   }
 
   private clear(which: 'reply' | 'silence' | 'pump' | 'turn'): void {
@@ -210,9 +172,7 @@ export class LinkStation {
 
   private write(frame: Uint8Array): void {
     const bytes = encodeKiss(frame, 0, this.opts.kissPort ?? 0);
-    const now = this.deps.clock.now();
-    if (this.airFreeAt < now) this.airFreeAt = now;
-    this.airFreeAt += this.frameAirMs(bytes.length);
+    this.air.wrote(this.deps.clock.now(), bytes.length);
     this.overFrames++;
     this.overBytes += bytes.length;
     this.stats.framesOut++;
@@ -223,9 +183,7 @@ export class LinkStation {
   /** Starts a transmission: key-up costs the turnaround on a half-duplex radio. */
   private keyUp(): void {
     this.transmitting = true;
-    const now = this.deps.clock.now();
-    this.overStart = Math.max(now, this.airFreeAt);
-    if (this.opts.duplex === 'half' && this.airFreeAt <= now) this.airFreeAt = now + this.opts.turnaroundMs;
+    this.air.keyUp(this.deps.clock.now());
     this.overFrames = 0;
     this.overBytes = 0;
     this.overRecords = 0;
@@ -254,7 +212,7 @@ export class LinkStation {
     // Back off on repeated silence, with jitter so two stations calling at once drift apart.
     const backoff = Math.min(60_000, 1000 * 2 ** Math.min(this.helloAttempts - 1, 6)) * (0.5 + (this.deps.random.bytes(1)[0]! / 255));
     this.clear('reply');
-    this.replyTimer = this.deps.clock.setTimer(this.answerWaitMs() + backoff, () => {
+    this.replyTimer = this.deps.clock.setTimer(this.air.answerWaitMs(this.deps.clock.now()) + backoff, () => {
       this.replyTimer = undefined;
       if (this.phase === 'calling') this.sendHello();
     });
@@ -279,7 +237,7 @@ export class LinkStation {
       this.stats.authBytes += reply.length;
       this.write(reply);
       this.transmitting = false;
-      this.replyTimer = this.deps.clock.setTimer(this.answerWaitMs(), () => {
+      this.replyTimer = this.deps.clock.setTimer(this.air.answerWaitMs(this.deps.clock.now()), () => {
         this.replyTimer = undefined;
         this.takeTurnIfPending();
       });
@@ -329,7 +287,7 @@ export class LinkStation {
     this.lastHeard = this.deps.clock.now();
     if (this.opts.duplex === 'half') {
       // Carrier: the peer is on the air. Its answer has begun; wait for the end of its over.
-      if (this.replyTimer) this.measureAnswer();
+      if (this.replyTimer) this.air.answerHeard(this.deps.clock.now());
       this.clear('reply');
       this.armSilence();
     }
@@ -340,7 +298,7 @@ export class LinkStation {
     this.clear('silence');
     // Without a session, a quiet channel is our chance to call: the peer waits for an answer after its over for
     // at least a turnaround, a frame and the margin, so a hello sent after a turnaround and half the margin reaches it.
-    const quietMs = this.keys ? 2 * this.maxFrameAirMs() + MARGIN_MS : this.opts.turnaroundMs + MARGIN_MS / 2;
+    const quietMs = this.keys ? 2 * this.air.maxFrameMs() + MARGIN_MS : this.opts.turnaroundMs + MARGIN_MS / 2;
     this.silenceTimer = this.deps.clock.setTimer(quietMs, () => {
       this.silenceTimer = undefined;
       this.takeTurnIfPending(); // the peer fell silent without handing over: its turn frame was lost
@@ -508,13 +466,13 @@ export class LinkStation {
     this.pumpTimer = undefined;
     if (!this.transmitting || this.stopped) return;
     const now = this.deps.clock.now();
-    const lead = this.maxFrameAirMs();
-    const wait = Math.ceil(this.airFreeAt - now - lead); // whole ms: epoch-sized times have no finer precision
+    const lead = this.air.maxFrameMs();
+    const wait = Math.ceil(this.air.freeAt - now - lead); // whole ms: epoch-sized times have no finer precision
     if (this.overFrames > 0 && wait > 0) {
       this.pumpTimer = this.deps.clock.setTimer(wait, () => this.pump());
       return;
     }
-    const used = this.airFreeAt - this.overStart;
+    const used = this.air.overMs();
     if (used >= this.opts.maxOverMs) {
       // Past the budget only to finish a message whose last two frames are due (at most 15 % longer).
       const finishing = used < 1.15 * this.opts.maxOverMs && this.sender.nextEndsWithin(2 * this.sender.frameSize);
@@ -540,7 +498,7 @@ export class LinkStation {
     if (record.kind !== RecordKind.OPEN) return frame(record);
     const now = this.deps.clock.now();
     const airBytes = encodeKiss(frame(record), 0, this.opts.kissPort ?? 0).length + AGE_FIELD_SLACK;
-    const flightMs = Math.max(now, this.airFreeAt) - now + this.frameAirMs(airBytes) + PATH_ALLOWANCE_MS;
+    const flightMs = this.air.leavesAirIn(now, airBytes) + PATH_ALLOWANCE_MS;
     return frame({ ...record, ageMs: record.ageMs + Math.ceil(flightMs) });
   }
 
@@ -550,7 +508,7 @@ export class LinkStation {
     this.writeCtrl(CtrlFlag.TURN | (idle ? CtrlFlag.IDLE : 0));
     this.sender.endOver();
     this.transmitting = false;
-    this.deps.onEvent?.({ type: 'over', frames: this.overFrames, bytes: this.overBytes, airMs: this.airFreeAt - this.overStart });
+    this.deps.onEvent?.({ type: 'over', frames: this.overFrames, bytes: this.overBytes, airMs: this.air.overMs() });
     if (idle) return; // nothing outstanding: the peer answers only if it has something
     // Full duplex: the answer to this over comes while we go on with the next one.
     if (this.opts.duplex === 'full' && this.sender.hasWork()) {
@@ -561,10 +519,10 @@ export class LinkStation {
       });
     }
     this.clear('reply');
-    this.answerExpectedFrom = this.airFreeAt;
-    this.replyTimer = this.deps.clock.setTimer(this.answerWaitMs(), () => {
+    this.air.awaitAnswer();
+    this.replyTimer = this.deps.clock.setTimer(this.air.answerWaitMs(this.deps.clock.now()), () => {
       this.replyTimer = undefined;
-      this.answerExpectedFrom = undefined;
+      this.air.forgetAnswer();
       this.takeTurnIfPending();
     });
   }

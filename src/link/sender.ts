@@ -65,13 +65,15 @@ export class Sender {
 
   /** A new session: sequence numbers restart; transfers resume from what the peer acknowledged. */
   reset(): void {
+    // Transfers with data on the air unacknowledged: the peer may hold some of it.
+    const inFlight = new Set([...this.unacked.values()].filter((u) => u.id !== undefined && (u.record.kind === RecordKind.OPEN || u.record.kind === RecordKind.DATA) && u.record.data.length > 0).map((u) => u.id));
     this.nextSeq = 0;
     this.unacked.clear();
     this.retransmit = [];
     this.control.length = 0;
     this.byXfer.clear();
     for (const t of this.transfers.values()) {
-      if (t.opened) t.probing = true;
+      if (t.opened && inFlight.has(t.item.id)) t.probing = true;
       t.opened = false;
       t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, t.item.id));
     }
@@ -201,8 +203,13 @@ export class Sender {
    * probing OPEN: lower priorities do not overtake it, the over ends and the answer comes sooner.
    */
   private choose() {
-    const choice = pickNext(this.candidates(), this.mode);
-    return choice && !(choice.t.opened && choice.t.probing) ? choice : undefined;
+    const all = this.candidates();
+    const choice = pickNext(all, this.mode);
+    if (!choice || !(choice.t.opened && choice.t.probing)) return choice;
+    // Meanwhile the other probes go out in the same over, so that one answer settles them all; without data,
+    // so that a message of lower priority cannot be completed ahead of the one that waits.
+    const other = pickNext(all.filter((c) => c.t.probing && !c.t.opened), this.mode);
+    return other && { ...other, probeOnly: true };
   }
 
   /**
@@ -246,7 +253,7 @@ export class Sender {
       this.byXfer.set(t.xfer, t);
       this.lastSent = t.item.id;
       // The first segment rides in the OPEN record: a short message is one frame.
-      const room = Math.max(0, this.frameSize - Buffer.byteLength(t.item.id) - 24);
+      const room = 'probeOnly' in choice ? 0 : Math.max(0, this.frameSize - Buffer.byteLength(t.item.id) - 24);
       const data = bytes.subarray(t.nextOffset, t.nextOffset + room);
       const open: LinkRecord = { kind: RecordKind.OPEN, xfer: t.xfer, total: bytes.length, id: t.item.id, hash: t.hash!, ageMs: Math.max(0, now - t.madeAt!), offset: t.nextOffset, data };
       t.nextOffset += data.length;
