@@ -224,6 +224,7 @@ describe('two stations over the radio, then Postfix, in virtual time', () => {
     const by = Number(/ BY=(\d+);N/i.exec(byLine)?.[1]);
     const elapsedS = (clock.now() - submittedAt) / 1000;
     assert.ok(by <= 3600 - transitS && by >= 3600 - elapsedS - 1, `BY=${by} after ${transitS.toFixed(1)} s of transit (${byLine})`);
+    console.log(`# e2e in virtual time: transit ${transitS.toFixed(1)} s (fade 60 s, ${radio.stats.aToB.bitErrors} bit errors), BY=${by} at the next hop, deadline moved ${there.params.by!.at - deadline} ms`);
 
     // bravo's Maildir: the submitted bytes exactly, below the Received lines the two stations added.
     const atBravo = files(path.join(dir, 'bravo', 'maildir')).find((f) => f.includes('<e2e@laptop>'))!;
