@@ -209,6 +209,32 @@ test('data survives reopening, and a second store on the same directory can read
   assert.equal(cli.count(), 2);
 });
 
+test('a queue at schema 3 keeps its link progress through migration 4 (received prefix, making time)', (t) => {
+  const dir = tempDir(t);
+  const first = MessageStore.open(dir);
+  const m = buildMessage();
+  first.insert(m);
+  first.close();
+  // Put the file back into the shape schema 3 left it in, holding a partial transfer and a made bundle.
+  const db = new Database(join(dir, QUEUE_DB_FILE));
+  db.exec(`
+    DROP TABLE link_received;
+    ALTER TABLE link_bundles DROP COLUMN made_at;
+    CREATE TABLE link_partial (peer TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (peer, id)) STRICT;
+  `);
+  db.prepare('INSERT INTO link_partial (peer, id, data) VALUES (?, ?, ?)').run('bravo', 'in-1', Buffer.from('first 17 bytes..'));
+  db.prepare('INSERT INTO link_bundles (peer, id, bundle) VALUES (?, ?, ?)').run('bravo', m.id, Buffer.from('bundle'));
+  db.pragma('user_version = 3');
+  db.close();
+
+  const store = openStore(t, dir);
+  assert.equal(Buffer.from(store.link.received('bravo', 'in-1')!).toString(), 'first 17 bytes..');
+  store.link.appendReceived('bravo', 'in-1', 16, Buffer.from('and on'));
+  assert.equal(Buffer.from(store.link.received('bravo', 'in-1')!).toString(), 'first 17 bytes..and on');
+  // The receipt is a lower bound of when the bundle was made: its deadlines can only shrink.
+  assert.equal(store.link.madeAt('bravo', m.id), m.receivedAt);
+});
+
 test('invalid and duplicate messages are rejected and leave nothing behind', (t) => {
   const store = openStore(t);
   const original = buildMessage();

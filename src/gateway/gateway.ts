@@ -183,6 +183,7 @@ export class Gateway {
             bitRate: profile.onAirBitRate,
             bitsPerByte: profile.bitsPerByte,
             turnaroundMs: profile.turnaroundMs,
+            ...(profile.latencyMs !== undefined ? { latencyMs: profile.latencyMs } : {}),
             maxFrame: profile.maxFrameBytes,
             window: profile.window,
             maxOverMs: profile.maxOverS * 1000,

@@ -47,7 +47,7 @@ export interface LinkDeps {
 
 type Phase = 'down' | 'calling' | 'answered' | 'up';
 
-/** Propagation (at most about 130 ms around the earth) and serial buffering, counted into an OPEN's age. */
+/** Propagation (at most about 130 ms around the earth) and serial buffering, counted into an OPEN's age besides the modem's latency. */
 const PATH_ALLOWANCE_MS = 150;
 /** Bytes an OPEN may grow by when its age field gets longer. */
 const AGE_FIELD_SLACK = 4;
@@ -224,6 +224,7 @@ export class LinkStation {
     if (h.type === FrameType.HELLO) {
       // Both called at once: the station with the smaller id answers, the other keeps calling.
       if (this.phase === 'calling' && this.opts.station < h.station) return;
+      this.callWhenQuiet = false;
       this.clear('reply');
       this.myRole = 'answerer';
       this.myNonce = this.deps.random.bytes(NONCE_BYTES);
@@ -296,9 +297,10 @@ export class LinkStation {
 
   private armSilence(): void {
     this.clear('silence');
-    // Without a session, a quiet channel is our chance to call: the peer waits for an answer after its over for
-    // at least a turnaround, a frame and the margin, so a hello sent after a turnaround and half the margin reaches it.
-    const quietMs = this.keys ? 2 * this.air.maxFrameMs() + MARGIN_MS : this.opts.turnaroundMs + MARGIN_MS / 2;
+    // Without a session, a quiet channel is our chance to call. The peer's frames follow each other without
+    // gaps, so half the margin of quiet means its over has ended; it then waits a turnaround, a frame and the
+    // margin for an answer, and our hello (key-up, then a short frame) arrives within that.
+    const quietMs = this.keys ? 2 * this.air.maxFrameMs() + MARGIN_MS : MARGIN_MS / 2;
     this.silenceTimer = this.deps.clock.setTimer(quietMs, () => {
       this.silenceTimer = undefined;
       this.takeTurnIfPending(); // the peer fell silent without handing over: its turn frame was lost
@@ -498,7 +500,7 @@ export class LinkStation {
     if (record.kind !== RecordKind.OPEN) return frame(record);
     const now = this.deps.clock.now();
     const airBytes = encodeKiss(frame(record), 0, this.opts.kissPort ?? 0).length + AGE_FIELD_SLACK;
-    const flightMs = this.air.leavesAirIn(now, airBytes) + PATH_ALLOWANCE_MS;
+    const flightMs = this.air.leavesAirIn(now, airBytes) + PATH_ALLOWANCE_MS + (this.opts.latencyMs ?? 0);
     return frame({ ...record, ageMs: record.ageMs + Math.ceil(flightMs) });
   }
 

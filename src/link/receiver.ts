@@ -29,11 +29,11 @@ export interface CompletedBundle {
  */
 export class Receiver {
   private next = 0;
-  private readonly held = new Map<number, LinkRecord>();
+  /** Records ahead of a gap, with when each arrived (an OPEN is dated from its arrival, not from the gap's filling). */
+  private readonly held = new Map<number, { record: LinkRecord; at: number }>();
   private readonly transfers = new Map<number, InTransfer>();
   /** Records arrived since the last acknowledgement. */
   owesAck = false;
-  private now = 0;
   /** Ids to confirm in the next CUSTODY frame. */
   readonly custody: string[] = [];
   /** Records for the sender (RESUME). */
@@ -59,7 +59,6 @@ export class Receiver {
   }
 
   onRecord(seq: number, record: LinkRecord, now = 0): CompletedBundle[] {
-    this.now = now;
     this.owesAck = true;
     const ahead = seqDiff(seq, this.next);
     if (ahead < 0 || this.held.has(seq)) {
@@ -67,13 +66,13 @@ export class Receiver {
       return [];
     }
     if (ahead >= REORDER_WINDOW) return []; // beyond what we can acknowledge; it will come again
-    this.held.set(seq, record);
+    this.held.set(seq, { record, at: now });
     const done: CompletedBundle[] = [];
-    for (let r = this.held.get(this.next); r; r = this.held.get(this.next)) {
+    for (let h = this.held.get(this.next); h; h = this.held.get(this.next)) {
       this.held.delete(this.next);
       this.next = seqAdd(this.next, 1);
       this.stats.records++;
-      const c = this.apply(r);
+      const c = this.apply(h.record, h.at);
       if (c) done.push(c);
     }
     return done;
@@ -92,8 +91,7 @@ export class Receiver {
     return { ack: this.next, bitmap };
   }
 
-
-  private apply(r: LinkRecord): CompletedBundle | undefined {
+  private apply(r: LinkRecord, arrivedAt: number): CompletedBundle | undefined {
     switch (r.kind) {
       case RecordKind.OPEN: {
         if (this.progress.isDelivered(this.peer, r.id)) {
@@ -108,10 +106,11 @@ export class Receiver {
         }
         const prior = this.progress.received(this.peer, r.id);
         const have = prior && prior.length <= r.total ? prior.length : 0;
-        this.transfers.set(r.xfer, { id: r.id, total: r.total, hash: r.hash, openedAt: this.now - r.ageMs, chunks: have ? [prior!] : [], have, resumeAsked: false });
+        this.transfers.set(r.xfer, { id: r.id, total: r.total, hash: r.hash, openedAt: arrivedAt - r.ageMs, chunks: have ? [prior!] : [], have, resumeAsked: false });
         const done = this.append(r.xfer, r.offset, r.data);
         // A sender that restarted (or lost our acknowledgements) goes on from what it knew: tell it what we hold.
-        if (!done && r.offset < have) this.replies.push({ kind: RecordKind.RESUME, xfer: r.xfer, offset: this.transfers.get(r.xfer)!.have });
+        const t = this.transfers.get(r.xfer);
+        if (!done && t && !t.resumeAsked && r.offset + r.data.length < t.have) this.replies.push({ kind: RecordKind.RESUME, xfer: r.xfer, offset: t.have });
         return done;
       }
       case RecordKind.DATA:

@@ -32,6 +32,7 @@ export const profileSchema = z
     bitsPerByte: z.number().int().min(8).max(12).default(8),
     duplex: z.enum(['half', 'full']),
     turnaroundMs: z.number().min(0).max(60_000),
+    latencyMs: z.number().min(0).max(60_000).optional(),
     maxFrameBytes: z.number().int().min(32).max(4096),
     window: z.number().int().min(1).max(512),
     maxOverS: z.number().positive().max(600),

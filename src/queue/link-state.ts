@@ -7,7 +7,6 @@ import type Database from 'better-sqlite3';
  */
 export class LinkState {
   private readonly s: Record<string, Database.Statement>;
-  private readonly append: (peer: string, id: string, offset: number, data: Buffer) => void;
 
   constructor(db: Database.Database) {
     this.s = {
@@ -18,17 +17,11 @@ export class LinkState {
       setSent: db.prepare('UPDATE link_bundles SET sent_offset = ? WHERE peer = ? AND id = ?'),
       partial: db.prepare('SELECT offset, data FROM link_received WHERE peer = ? AND id = ? ORDER BY offset'),
       appendPartial: db.prepare('INSERT OR REPLACE INTO link_received (peer, id, offset, data) VALUES (?, ?, ?, ?)'),
-      truncatePartial: db.prepare('DELETE FROM link_received WHERE peer = ? AND id = ? AND offset >= ?'),
       delivered: db.prepare('SELECT 1 AS y FROM link_delivered WHERE peer = ? AND id = ?'),
       markDelivered: db.prepare('INSERT OR IGNORE INTO link_delivered (peer, id, at) VALUES (?, ?, ?)'),
       dropPartial: db.prepare('DELETE FROM link_received WHERE peer = ? AND id = ?'),
       dropBundle: db.prepare('DELETE FROM link_bundles WHERE peer = ? AND id = ?'),
     };
-    // One commit per piece: a prefix begun again from an earlier point replaces its tail.
-    this.append = db.transaction((peer: string, id: string, offset: number, data: Buffer) => {
-      this.s.truncatePartial!.run(peer, id, offset);
-      this.s.appendPartial!.run(peer, id, offset, data);
-    });
   }
 
   /** The bundle made for a message the first time it was offered, or the one `make` makes now (at `madeAt`), stored. */
@@ -65,7 +58,7 @@ export class LinkState {
     return Buffer.concat(pieces);
   }
   appendReceived(peer: string, id: string, offset: number, data: Uint8Array): void {
-    this.append(peer, id, offset, Buffer.from(data));
+    this.s.appendPartial!.run(peer, id, offset, Buffer.from(data)); // offset: the length saved so far (contracts.ts)
   }
   isDelivered(peer: string, id: string): boolean {
     return this.s.delivered!.get(peer, id) !== undefined;

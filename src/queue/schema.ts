@@ -87,6 +87,8 @@ const MIGRATIONS: readonly string[] = [
   // kept as pieces appended frame by frame, instead of the whole prefix rewritten at every turn.
   `
   ALTER TABLE link_bundles ADD COLUMN made_at INTEGER;
+  -- Bundles made before: their message's receipt is a lower bound, so their deadlines can only shrink.
+  UPDATE link_bundles SET made_at = (SELECT received_at FROM messages WHERE messages.id = link_bundles.id);
   CREATE TABLE link_received (
     peer TEXT NOT NULL, id TEXT NOT NULL, offset INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (peer, id, offset)
   ) STRICT;
