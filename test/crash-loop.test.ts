@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { SeededRandom } from '../sim/seeded-random.ts';
 import { RawSmtp } from './support/smtp-client.ts';
-import { stationPair } from './support/station-pair.ts';
+import { SHORT_OVERS_PROFILE, stationPair } from './support/station-pair.ts';
 
 let pair: Awaited<ReturnType<typeof stationPair>> | undefined;
 after(() => pair?.close());
@@ -47,23 +47,7 @@ function resentAfterRestarts(segments: readonly Segment[], restarts: readonly { 
 test('SIGKILL either station at random points: exactly-once, byte-identical delivery, little resent (seed printed)', async () => {
   const seed = Number(process.env.HFMAIL_CRASH_SEED ?? 20261128);
   const rnd = new SeededRandom(seed);
-  // Short overs on a fast half-duplex line: what one over leaves unacknowledged is well under a message, as on
-  // HF, where an over carries some kilobytes and a message with a photo tens of them.
-  const profile = [
-    'name: test-19200',
-    'description: half-duplex test radio with short overs',
-    'serial: { baudRate: 115200 }',
-    'framing: kiss',
-    'kiss: { port: 0, txDelayMs: 50, persistence: 255, slotTimeMs: 10, txTailMs: 10, fullDuplex: false }',
-    'onAirBitRate: 19200',
-    'duplex: half',
-    'turnaroundMs: 100',
-    'maxFrameBytes: 512',
-    'window: 32',
-    'maxOverS: 1',
-    'arq: hfmail',
-  ].join('\n');
-  pair = await stationPair(['--bit-rate', '19200', '--turnaround', '100', '--seed', String(seed)], { logLevel: 'trace', profile });
+  pair = await stationPair(['--bit-rate', '19200', '--turnaround', '100', '--seed', String(seed)], { logLevel: 'trace', profile: SHORT_OVERS_PROFILE });
   pair.radio();
   const bodies = new Map<string, string>();
   const c = await RawSmtp.connect(pair.ports.alpha);

@@ -1,4 +1,5 @@
 export * from './clock.ts';
+export * from './failpoint.ts';
 export * from './priority.ts';
 export * from './envelope.ts';
 export * from './delivery-status.ts';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { bundleFromMessage, decodeBundle, encodeBundle, isCodecError, mailParamsFromBundle, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
-import type { Clock, QueuedMessage, Recipient, Route } from '../core/index.ts';
+import { failpoint, type Clock, type QueuedMessage, type Recipient, type Route } from '../core/index.ts';
 import type { InboundSink, OutboundItem, OutboundSource, ProgressStore } from '../link/index.ts';
 import { rfc5322Date } from '../mail/index.ts';
 import type { MessageStore } from '../queue/index.ts';
@@ -44,6 +44,7 @@ export class LinkEndpoint implements OutboundSource, InboundSink {
   }
 
   custodyConfirmed(id: string): void {
+    failpoint('custody-confirmed'); // the peer holds it; we have not recorded that yet
     this.store.finishLink(id, this.o.peer, 'delivered', { status: '2.0.0', text: `in the custody of ${this.o.peer}`, at: this.o.clock.now(), remoteMta: this.o.peer });
     this.store.link.forget(this.o.peer, id);
     this.o.log.info({ msgId: id, peer: this.o.peer }, 'custody taken by the peer');
@@ -79,6 +80,7 @@ export class LinkEndpoint implements OutboundSource, InboundSink {
       content: Buffer.concat([Buffer.from(trace, 'utf8'), b.content]),
     };
     this.store.insert(message);
+    failpoint('inbound-stored'); // durable here, custody not yet confirmed, not yet delivered
     this.o.log.info({ msgId: id, peer: this.o.peer, priority: b.priority.value, rcpts: recipients.length }, 'message taken from the link');
     this.relay.kick();
   }

@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
 import type { Logger } from 'pino';
-import type { Clock, DeliveryStatus, QueuedMessage, Recipient, Route, Timer } from '../core/index.ts';
+import { failpoint, type Clock, type DeliveryStatus, type QueuedMessage, type Recipient, type Route, type Timer } from '../core/index.ts';
 import { buildDsn, headerEnd, planReemission, rfc5322Date, tunnelPriorityHeader, type DsnRecipient } from '../mail/index.ts';
 import type { DueRecipient } from '../queue/index.ts';
 import { retryDelay, type DeliveryStore, type RelayPolicy } from './contracts.ts';
@@ -202,7 +202,9 @@ export class RelayRunner {
 
   private async deliver(m: QueuedMessage, route: Route, due: DueRecipient[], now: number): Promise<AttemptResult[]> {
     if (route.kind === 'maildir') {
+      failpoint('before-delivery');
       deliverToMaildir(route.target, m.content, now, `${m.id}-${due[0]!.idx}`);
+      failpoint('maildir-written'); // in the Maildir, not yet recorded as delivered
       return due.map(() => ({ kind: 'delivered', status: { status: '2.0.0', text: `delivered to ${route.target}`, at: now }, relayed: false }));
     }
     if (route.kind === 'link') throw new Error('link routes belong to the radio link');

@@ -6,10 +6,30 @@ import { freePort, GatewayProcess, HFMAIL_BIN } from './gateway-process.ts';
 import { ptyPair } from './pty-pair.ts';
 
 /**
+ * Short overs on a fast half-duplex line: what one over leaves unacknowledged is well under a message, as on HF,
+ * where an over carries some kilobytes and a message with a photo tens of them. Pair with
+ * `--bit-rate 19200 --turnaround 100` for the channel.
+ */
+export const SHORT_OVERS_PROFILE = [
+  'name: test-19200',
+  'description: half-duplex test radio with short overs',
+  'serial: { baudRate: 115200 }',
+  'framing: kiss',
+  'kiss: { port: 0, txDelayMs: 50, persistence: 255, slotTimeMs: 10, txTailMs: 10, fullDuplex: false }',
+  'onAirBitRate: 19200',
+  'duplex: half',
+  'turnaroundMs: 100',
+  'maxFrameBytes: 512',
+  'window: 32',
+  'maxOverS: 1',
+  'arq: hfmail',
+].join('\n');
+
+/**
  * Two `hfmail start` processes, alpha (field.example) and bravo (base.example), each on its own socat pty,
  * and `hfmail sim channel` between the far ends once `radio()` is called. Everything is killed by `close()`.
  */
-export async function stationPair(channelArgs: string[], opts: { logLevel?: string; profile?: string } = {}) {
+export async function stationPair(channelArgs: string[], opts: { logLevel?: string; profile?: string; failpoints?: { alpha?: string; bravo?: string } } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-pair-'));
   const pa = await ptyPair();
   const pb = await ptyPair();
@@ -41,8 +61,8 @@ export async function stationPair(channelArgs: string[], opts: { logLevel?: stri
   /** Each process's complete stderr lines (pino JSON), by name, across restarts. */
   const lines = new Map<string, string[]>();
   const children = new Map<string, ChildProcess>();
-  const spawnHfmail = (name: string, args: string[]) => {
-    const child = spawn(process.execPath, [HFMAIL_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HFMAIL_LOG_LEVEL: opts.logLevel ?? 'info' } });
+  const spawnHfmail = (name: string, args: string[], env: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, [HFMAIL_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HFMAIL_LOG_LEVEL: opts.logLevel ?? 'info', ...env } });
     let partial = '';
     child.stderr!.on('data', (d: Buffer) => {
       log.push(`[${name}] ${d}`);
@@ -54,12 +74,21 @@ export async function stationPair(channelArgs: string[], opts: { logLevel?: stri
     children.set(name, child);
     return child;
   };
-  const start = async (name: 'alpha' | 'bravo') => {
-    spawnHfmail(name, ['start', '--config', path.join(dir, `${name}.yaml`)]);
+  /** Starts a station; `failpoint` makes it kill itself at that point (src/core/failpoint.ts). */
+  const start = async (name: 'alpha' | 'bravo', failpoint?: string) => {
+    spawnHfmail(name, ['start', '--config', path.join(dir, `${name}.yaml`)], failpoint ? { HFMAIL_FAILPOINT: failpoint } : {});
     const probe = new GatewayProcess(ports[name]);
     await probe.waitReady();
     probe.removeDir();
   };
+  /** Resolves when the station's process has gone (a failpoint killed it); fails after `ms`. */
+  const exited = (name: 'alpha' | 'bravo', ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      const c = children.get(name)!;
+      if (c.exitCode !== null || c.signalCode !== null) return resolve();
+      const timer = setTimeout(() => reject(new Error(`${name} did not die within ${ms} ms`)), ms);
+      c.once('exit', () => (clearTimeout(timer), resolve()));
+    });
   const kill = async (name: 'alpha' | 'bravo') => {
     const c = children.get(name);
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
@@ -74,8 +103,8 @@ export async function stationPair(channelArgs: string[], opts: { logLevel?: stri
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await start('alpha');
-    await start('bravo');
+    await start('alpha', opts.failpoints?.alpha);
+    await start('bravo', opts.failpoints?.bravo);
   } catch (err) {
     close(); // leave no socat or gateway behind to keep the test process alive
     throw new Error(`${(err as Error).message}; logs:\n${log.join('').slice(-2000)}`);
@@ -85,6 +114,7 @@ export async function stationPair(channelArgs: string[], opts: { logLevel?: stri
     ports,
     log,
     lines,
+    exited,
     start,
     kill,
     radio: () => void spawnHfmail('radio', ['sim', 'channel', '--a', pa.b, '--b', pb.b, ...channelArgs]),
