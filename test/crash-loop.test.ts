@@ -76,6 +76,8 @@ test('SIGKILL either station at random points: exactly-once, byte-identical deli
   const info = () => `seed ${seed}, kills ${kills.map((k) => k.who).join(',')}; logs:\n${pair!.log.join('').slice(-3000)}`;
   for (let i = 0; i < 1800 && pair.delivered('bravo').length < bodies.size; i++) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 1500)); // room for a duplicate to show up, if there were one
+  // HFMAIL_CRASH_DUMP=file keeps both stations' logs and the kill times, for a failure's post-mortem.
+  if (process.env.HFMAIL_CRASH_DUMP) (await import('node:fs')).writeFileSync(process.env.HFMAIL_CRASH_DUMP, JSON.stringify({ kills, alpha: pair.lines.get('alpha'), bravo: pair.lines.get('bravo') }));
   const files = pair.delivered('bravo');
   const subjects = files.map((f) => /Subject: (\w+)/.exec(f.text)![1]!);
   assert.deepEqual([...subjects].sort(), [...bodies.keys()].sort(), info());
@@ -100,7 +102,6 @@ test('SIGKILL either station at random points: exactly-once, byte-identical deli
   assert.equal(bundleSize.size, bodies.size, `segments seen for ${bundleSize.size} messages`);
   const smallest = Math.min(...bundleSize.values());
   const resent = resentAfterRestarts(segments, restarts);
-  if (process.env.HFMAIL_CRASH_DUMP) (await import('node:fs')).writeFileSync(process.env.HFMAIL_CRASH_DUMP, JSON.stringify({ kills, alpha: pair.lines.get('alpha'), bravo: pair.lines.get('bravo') }));
   const report = kills.map((k, i) => `${k.who}: ${resent[i]} B`).join(', ');
   console.log(`# crash loop seed ${seed}: bytes sent again after each restart, once the link was up: ${report}; bundles ${[...bundleSize.values()].join(', ')} B`);
   for (const [i, r] of resent.entries()) assert.ok(r < smallest / 4, `after kill ${i + 1} (${kills[i]!.who}) ${r} bytes went again; the smallest message is ${smallest} B; ${report}`);

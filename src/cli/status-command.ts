@@ -15,7 +15,7 @@ export function registerStatus(program: Command): void {
       for (const l of r.links as Record<string, never>[]) {
         const cur = l['current'] as { id: string; sent: number; total: number; priority: number; etaSeconds: number } | undefined;
         lines.push(
-          `link to ${l['peer']}: ${l['up'] ? 'up' : `down (${l['phase']})`}` +
+          `link to ${l['peer']}: ${l['up'] ? 'up' : `down (${l['phase']}${l['problem'] ? `: ${l['problem']}` : ''})`}` +
             (l['lastHelloAt'] ? `, hello ${new Date(l['lastHelloAt']).toISOString()}` : '') +
             (l['answerDelayMs'] != null ? `, answer delay ${l['answerDelayMs']} ms` : '') +
             (l['lossRate'] != null ? `, loss ${(Number(l['lossRate']) * 100).toFixed(1)} %` : '') +

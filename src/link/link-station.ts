@@ -51,6 +51,8 @@ type Phase = 'down' | 'calling' | 'answered' | 'up';
 const PATH_ALLOWANCE_MS = 150;
 /** Bytes an OPEN may grow by when its age field gets longer. */
 const AGE_FIELD_SLACK = 4;
+/** Hellos answered in a row without the key proved, after which the answerer reports it. */
+const UNPROVEN_CALLS = 3;
 /** Answer timeouts in a row after which the session is presumed lost and a new hello is sent. */
 const MAX_UNANSWERED = 3;
 
@@ -86,6 +88,10 @@ export class LinkStation {
   /** Answer timeouts in a row with no valid frame from the peer. */
   private unanswered = 0;
   private lastHelloAt: number | null = null;
+  /** Why the link is not up, when we know (the peer could not prove the key), for a status display. */
+  private problem: string | null = null;
+  /** Hellos answered in a row without the caller proving the key: it rejected our proof, or never heard it. */
+  private unprovenCalls = 0;
   private replyTimer?: Timer;
   private silenceTimer?: Timer;
   private pumpTimer?: Timer;
@@ -119,6 +125,7 @@ export class LinkStation {
       up: this.isUp,
       phase: this.phase,
       lastHelloAt: this.lastHelloAt,
+      problem: this.problem,
       answerDelayMs: this.air.answerDelayMs === undefined ? null : Math.round(this.air.answerDelayMs),
       lossRate: Math.round(this.sender.lossRate * 1000) / 1000,
       frameSize: this.sender.frameSize,
@@ -225,6 +232,10 @@ export class LinkStation {
       // Both called at once: the station with the smaller id answers, the other keeps calling.
       if (this.phase === 'calling' && this.opts.station < h.station) return;
       this.callWhenQuiet = false;
+      if (this.phase === 'answered' && ++this.unprovenCalls % UNPROVEN_CALLS === 0) {
+        this.problem = `${h.station} called ${this.unprovenCalls} times without proving the shared key (the keys differ, or our answers do not reach it)`;
+        this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
+      }
       this.clear('reply');
       this.myRole = 'answerer';
       this.myNonce = this.deps.random.bytes(NONCE_BYTES);
@@ -247,9 +258,11 @@ export class LinkStation {
     if (this.phase !== 'calling') return;
     const t: HelloTranscript = { caller: this.opts.station, answerer: h.station, callerNonce: this.myNonce, answererNonce: h.nonce };
     if (!h.proof || !sameBytes(h.proof, proof(this.opts.key, t, 'answerer'))) {
-      this.deps.onEvent?.({ type: 'auth-failed', detail: `${h.station} could not prove the shared key` });
+      this.problem = `${h.station} could not prove the shared key`;
+      this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
       return;
     }
+    this.problem = null;
     this.clear('reply');
     this.transcript = t;
     this.keys = sessionKeys(this.opts.key, t, 'caller');
@@ -327,10 +340,16 @@ export class LinkStation {
     const f = decodeSession(frame, this.keys.receive, this.opts.maxFrame + 16);
     if (isFrameError(f)) return this.reject(f.detail);
     if (!this.peerAuthed) {
+      if (f.type === FrameType.AUTH && this.transcript && !sameBytes(f.proof, proof(this.opts.key, this.transcript, 'caller'))) {
+        this.problem = `${this.opts.peer} could not prove the shared key`;
+        this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
+      }
       if (f.type !== FrameType.AUTH || !this.transcript || !sameBytes(f.proof, proof(this.opts.key, this.transcript, 'caller')))
         return this.reject('frame before authentication');
+      this.problem = null;
       this.peerAuthed = true;
       this.phase = 'up';
+      this.unprovenCalls = 0;
       this.lastHelloAt = this.deps.clock.now();
       this.deps.onEvent?.({ type: 'up', peer: this.opts.peer, dictionary: this.commonDictionary(this.opts.dictionaries ?? [0]) });
       return;
