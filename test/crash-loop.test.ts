@@ -73,7 +73,7 @@ test('SIGKILL either station at random points: exactly-once, byte-identical deli
     await new Promise((r) => setTimeout(r, 100 + rnd.int(400)));
     await pair.start(who);
   }
-  const info = () => `seed ${seed}, kills ${kills.map((k) => k.who).join(',')}; logs:\n${pair!.log.join('').slice(-3000)}`;
+  const info = () => `seed ${seed}, kills ${kills.map((k) => k.who).join(',')}\n${pair!.describe('alpha')}\n${pair!.describe('bravo')}`;
   for (let i = 0; i < 1800 && pair.delivered('bravo').length < bodies.size; i++) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 1500)); // room for a duplicate to show up, if there were one
   // HFMAIL_CRASH_DUMP=file keeps both stations' logs and the kill times, for a failure's post-mortem.

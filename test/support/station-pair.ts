@@ -115,6 +115,12 @@ export async function stationPair(channelArgs: string[], opts: { logLevel?: stri
     log,
     lines,
     exited,
+    /** How a station's process stands, and its last log lines: for a failure's message. */
+    describe(name: 'alpha' | 'bravo', tail = 1500): string {
+      const c = children.get(name);
+      const state = !c ? 'never started' : c.exitCode !== null || c.signalCode !== null ? `exited (${c.exitCode ?? c.signalCode})` : 'running';
+      return `${name} ${state}; its last output:\n${log.filter((l) => l.startsWith(`[${name}]`)).join('').slice(-tail)}`;
+    },
     start,
     kill,
     radio: () => void spawnHfmail('radio', ['sim', 'channel', '--a', pa.b, '--b', pb.b, ...channelArgs]),
