@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { LinkStation, type LinkEvent } from '../src/link/link-station.ts';
 import { MemoryOutbound, MemoryProgressStore, type InboundSink } from '../src/link/contracts.ts';
 import type { LinkOptions } from '../src/link/link-options.ts';
+import { encodeKiss } from '../src/codec/kiss.ts';
+import { encodeHello, FrameType, NONCE_BYTES, PROTOCOL_VERSION } from '../src/codec/link-frame.ts';
 import { TestClock, testRandom, wire } from './support/mini-sim.ts';
 
 const KEY = new TextEncoder().encode('a shared key for alpha and bravo');
@@ -267,4 +269,26 @@ test('the answerer restarts and forgets the session: the link notices and says h
   await clock.run(clock.now() + 600_000);
   assert.ok(Buffer.from(got.get('after')!).equals(bundle(3000, 2)), 'not delivered after the restart');
   assert.equal(alpha.out.confirmed.includes('after'), true);
+});
+
+test('a peer that calls and dies before proving the key leaves no half-open session: the station with mail calls', async () => {
+  const clock = new TestClock();
+  const w = wire(clock, 2400, 500);
+  const { alpha, bravo } = pair(clock, w, { maxOverMs: 5000, turnaroundMs: 500 });
+  alpha.out.add({ id: 'before', priority: 0, queuedAt: clock.now(), bundle: bundle(300, 1) });
+  alpha.st.start();
+  await clock.run(clock.now() + 60_000);
+  assert.ok(bravo.got.has('before'));
+  // bravo restarts, calls alpha (a HELLO on the air) and dies again before it can prove the key.
+  bravo.st.stop();
+  const hello = encodeHello({ type: FrameType.HELLO, version: PROTOCOL_VERSION, station: 'bravo', nonce: testRandom(5).bytes(NONCE_BYTES), caps: { maxFrame: 256, window: 128, dictionaries: [0] } });
+  bravo.port.write(encodeKiss(hello, 0, 0));
+  await clock.run(clock.now() + 5_000);
+  alpha.out.add({ id: 'after', priority: 0, queuedAt: clock.now(), bundle: bundle(2000, 2) });
+  // A new bravo answers calls but has nothing to send: only alpha can start the session.
+  const got = new Map<string, Uint8Array>();
+  const reborn = new LinkStation(bravo.options, { clock, random: testRandom(78), port: bravo.port, source: new MemoryOutbound(), sink: { accept: async (id, b) => void got.set(id, b) }, progress: bravo.progress });
+  reborn.start();
+  await clock.run(clock.now() + 600_000);
+  assert.ok(Buffer.from(got.get('after') ?? []).equals(bundle(2000, 2)), 'alpha stayed in the half-open session');
 });

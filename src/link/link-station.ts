@@ -92,6 +92,8 @@ export class LinkStation {
   private problem: string | null = null;
   /** Hellos answered in a row without the caller proving the key: it rejected our proof, or never heard it. */
   private unprovenCalls = 0;
+  /** We answered a hello and the caller has not proved the key yet. */
+  private awaitingProof = false;
   private replyTimer?: Timer;
   private silenceTimer?: Timer;
   private pumpTimer?: Timer;
@@ -232,7 +234,7 @@ export class LinkStation {
       // Both called at once: the station with the smaller id answers, the other keeps calling.
       if (this.phase === 'calling' && this.opts.station < h.station) return;
       this.callWhenQuiet = false;
-      if (this.phase === 'answered' && ++this.unprovenCalls % UNPROVEN_CALLS === 0) {
+      if (this.awaitingProof && ++this.unprovenCalls % UNPROVEN_CALLS === 0) {
         this.problem = `${h.station} called ${this.unprovenCalls} times without proving the shared key (the keys differ, or our answers do not reach it)`;
         this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
       }
@@ -243,6 +245,7 @@ export class LinkStation {
       this.keys = sessionKeys(this.opts.key, this.transcript, 'answerer');
       this.newSession();
       this.phase = 'answered';
+      this.awaitingProof = true;
       this.peerAuthed = false;
       this.keyUp();
       const reply = encodeHello({ type: FrameType.HELLO_REPLY, version: PROTOCOL_VERSION, station: this.opts.station, nonce: this.myNonce, caps: this.caps(), proof: proof(this.opts.key, this.transcript, 'answerer') });
@@ -350,6 +353,7 @@ export class LinkStation {
       this.peerAuthed = true;
       this.phase = 'up';
       this.unprovenCalls = 0;
+      this.awaitingProof = false;
       this.lastHelloAt = this.deps.clock.now();
       this.deps.onEvent?.({ type: 'up', peer: this.opts.peer, dictionary: this.commonDictionary(this.opts.dictionaries ?? [0]) });
       return;
@@ -423,6 +427,15 @@ export class LinkStation {
   private takeTurnIfPending(): void {
     if (this.stopped || this.transmitting) return;
     if (this.phase === 'calling' || (this.phase === 'down' && this.callWhenQuiet)) return this.sendHello();
+    if (this.phase === 'answered') {
+      // We answered a hello and the caller went quiet without proving the key (it died, or our answer was
+      // lost): drop the half-open session, and call ourselves if we have mail for the peer, or no one would.
+      this.phase = 'down';
+      this.keys = undefined;
+      this.peerAuthed = false;
+      if (this.sender.pendingIds().length > 0) this.sendHello();
+      return;
+    }
     if (!this.isUp) return;
     // Several overs without a single valid frame back: the peer has lost our session (it restarted).
     if (++this.unanswered >= MAX_UNANSWERED) {
