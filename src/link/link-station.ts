@@ -51,6 +51,8 @@ type Phase = 'down' | 'calling' | 'answered' | 'up';
 const PATH_ALLOWANCE_MS = 150;
 /** Bytes an OPEN may grow by when its age field gets longer. */
 const AGE_FIELD_SLACK = 4;
+/** Least wait for a caller's proof before an answered hello is given up (when we have mail to send). */
+const HALF_OPEN_MS = 30_000;
 /** Hellos answered in a row without the key proved, after which the answerer reports it. */
 const UNPROVEN_CALLS = 3;
 /** Answer timeouts in a row after which the session is presumed lost and a new hello is sent. */
@@ -94,6 +96,8 @@ export class LinkStation {
   private unprovenCalls = 0;
   /** We answered a hello and the caller has not proved the key yet. */
   private awaitingProof = false;
+  /** Until when an answered hello waits for the caller's proof before the half-open session is dropped. */
+  private proofDueBy = 0;
   private replyTimer?: Timer;
   private silenceTimer?: Timer;
   private pumpTimer?: Timer;
@@ -155,6 +159,7 @@ export class LinkStation {
     this.sender.sync(this.deps.source.pending());
     this.armExpiry();
     if (this.phase === 'down') this.sendHello();
+    else if (this.phase === 'answered') this.callPastHalfOpen();
     else if (this.isUp && this.channelFree()) this.beginOver();
     else if (this.isUp && !this.transmitting && !this.replyTimer && !this.silenceTimer && !this.turnTimer) {
       // The peer was heard a moment ago: look again once the channel has been quiet for a frame.
@@ -252,7 +257,10 @@ export class LinkStation {
       this.stats.authBytes += reply.length;
       this.write(reply);
       this.transmitting = false;
-      this.replyTimer = this.deps.clock.setTimer(this.air.answerWaitMs(this.deps.clock.now()), () => {
+      const wait = this.air.answerWaitMs(this.deps.clock.now());
+      // The proof may come late over a modem with long, unannounced latency: wait at least HALF_OPEN_MS for it.
+      this.proofDueBy = this.deps.clock.now() + Math.max(wait, HALF_OPEN_MS);
+      this.replyTimer = this.deps.clock.setTimer(wait, () => {
         this.replyTimer = undefined;
         this.takeTurnIfPending();
       });
@@ -427,15 +435,7 @@ export class LinkStation {
   private takeTurnIfPending(): void {
     if (this.stopped || this.transmitting) return;
     if (this.phase === 'calling' || (this.phase === 'down' && this.callWhenQuiet)) return this.sendHello();
-    if (this.phase === 'answered') {
-      // We answered a hello and the caller went quiet without proving the key (it died, or our answer was
-      // lost): drop the half-open session, and call ourselves if we have mail for the peer, or no one would.
-      this.phase = 'down';
-      this.keys = undefined;
-      this.peerAuthed = false;
-      if (this.sender.pendingIds().length > 0) this.sendHello();
-      return;
-    }
+    if (this.phase === 'answered') return this.callPastHalfOpen();
     if (!this.isUp) return;
     // Several overs without a single valid frame back: the peer has lost our session (it restarted).
     if (++this.unanswered >= MAX_UNANSWERED) {
@@ -449,6 +449,27 @@ export class LinkStation {
     if (this.sender.hasUnacked() && !this.opts.modemArq) this.sender.retransmitAll();
     this.sender.reopenQuiet(1);
     if (this.hasSomethingToSay() || !this.peerIdle) this.beginOver();
+  }
+
+  /**
+   * A hello we answered whose caller has not proved the key: once the wait for that is over (the caller died,
+   * or our answer was lost), the half-open session is dropped and we call, if we have mail for the peer:
+   * otherwise no one might, as the peer may be a restarted answerer with nothing to send.
+   */
+  private callPastHalfOpen(): void {
+    if (this.phase !== 'answered' || this.sender.pendingIds().length === 0) return;
+    const left = this.proofDueBy - this.deps.clock.now();
+    if (left > 0) {
+      this.replyTimer ??= this.deps.clock.setTimer(left, () => {
+        this.replyTimer = undefined;
+        this.takeTurnIfPending();
+      });
+      return;
+    }
+    this.phase = 'down';
+    this.keys = undefined;
+    this.peerAuthed = false;
+    this.sendHello();
   }
 
   private hasSomethingToSay(): boolean {
