@@ -586,13 +586,12 @@ export class LinkStation {
 
   /** Withdraws messages whose BY/ABY deadline has passed (design.md 4.8). */
   private expire(): void {
+    // The sender's view of the queue, not the queue itself: this runs at every frame.
     const now = this.deps.clock.now();
-    for (const item of this.deps.source.pending()) {
-      if (item.deadline !== undefined && item.deadline <= now) {
-        this.sender.cancel(item.id);
-        this.deps.source.expired(item.id, now);
-        this.deps.onEvent?.({ type: 'expired', id: item.id });
-      }
+    for (const id of this.sender.expiredIds(now)) {
+      this.sender.cancel(id);
+      this.deps.source.expired(id, now);
+      this.deps.onEvent?.({ type: 'expired', id });
     }
   }
 
@@ -601,8 +600,8 @@ export class LinkStation {
     const next = Math.min(...this.deps.source.pending().map((i) => i.deadline ?? Infinity));
     if (!Number.isFinite(next)) return;
     this.expiryTimer = this.deps.clock.setTimer(Math.max(0, next - this.deps.clock.now()), () => {
+      this.sender.sync(this.deps.source.pending()); // the sender sees what the queue holds now
       this.expire();
-      this.sender.sync(this.deps.source.pending());
       this.armExpiry();
     });
   }

@@ -147,6 +147,11 @@ export class Sender {
     return [...this.transfers.keys()];
   }
 
+  /** Messages whose deadline (BY or ABY) has passed at `now`. */
+  expiredIds(now: number): string[] {
+    return [...this.transfers.values()].filter((t) => t.item.deadline !== undefined && t.item.deadline <= now).map((t) => t.item.id);
+  }
+
   /** Transfers fully sent and acknowledged but still without custody. */
   private awaitingCustody(): OutTransfer[] {
     const busy = new Set([...this.unacked.values()].map((u) => u.id));
