@@ -245,7 +245,8 @@ test('model check: random loss, repeats, reordering and fades; exactly once, byt
   );
 });
 
-test('the answerer restarts and forgets the session: the link notices and says hello again', async () => {
+/** Two stations that have carried one message ('before'), ready for a restart. */
+async function linkUpWithOneMessage() {
   const clock = new TestClock();
   const w = wire(clock, 2400, 500);
   const { alpha, bravo } = pair(clock, w, { maxOverMs: 5000, turnaroundMs: 500 });
@@ -253,6 +254,11 @@ test('the answerer restarts and forgets the session: the link notices and says h
   alpha.st.start();
   await clock.run(clock.now() + 60_000);
   assert.ok(bravo.got.has('before'));
+  return { clock, alpha, bravo };
+}
+
+test('the answerer restarts and forgets the session: the link notices and says hello again', async () => {
+  const { clock, alpha, bravo } = await linkUpWithOneMessage();
   bravo.st.stop(); // a restart: a new process with no session
   const got = new Map<string, Uint8Array>();
   const reborn = new LinkStation(bravo.options, {
@@ -272,13 +278,7 @@ test('the answerer restarts and forgets the session: the link notices and says h
 });
 
 test('a peer that calls and dies before proving the key leaves no half-open session: the station with mail calls', async () => {
-  const clock = new TestClock();
-  const w = wire(clock, 2400, 500);
-  const { alpha, bravo } = pair(clock, w, { maxOverMs: 5000, turnaroundMs: 500 });
-  alpha.out.add({ id: 'before', priority: 0, queuedAt: clock.now(), bundle: bundle(300, 1) });
-  alpha.st.start();
-  await clock.run(clock.now() + 60_000);
-  assert.ok(bravo.got.has('before'));
+  const { clock, alpha, bravo } = await linkUpWithOneMessage();
   // bravo restarts, calls alpha (a HELLO on the air) and dies again before it can prove the key.
   bravo.st.stop();
   const hello = encodeHello({ type: FrameType.HELLO, version: PROTOCOL_VERSION, station: 'bravo', nonce: testRandom(5).bytes(NONCE_BYTES), caps: { maxFrame: 256, window: 128, dictionaries: [0] } });
