@@ -351,12 +351,12 @@ export class LinkStation {
     const f = decodeSession(frame, this.keys.receive, this.opts.maxFrame + 16);
     if (isFrameError(f)) return this.reject(f.detail);
     if (!this.peerAuthed) {
-      if (f.type === FrameType.AUTH && this.transcript && !sameBytes(f.proof, proof(this.opts.key, this.transcript, 'caller'))) {
+      if (f.type !== FrameType.AUTH || !this.transcript) return this.reject('frame before authentication');
+      if (!sameBytes(f.proof, proof(this.opts.key, this.transcript, 'caller'))) {
         this.problem = `${this.opts.peer} could not prove the shared key`;
         this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
-      }
-      if (f.type !== FrameType.AUTH || !this.transcript || !sameBytes(f.proof, proof(this.opts.key, this.transcript, 'caller')))
         return this.reject('frame before authentication');
+      }
       this.problem = null;
       this.peerAuthed = true;
       this.phase = 'up';
@@ -440,9 +440,7 @@ export class LinkStation {
     // Several overs without a single valid frame back: the peer has lost our session (it restarted).
     if (++this.unanswered >= MAX_UNANSWERED) {
       this.unanswered = 0;
-      this.phase = 'down';
-      this.keys = undefined;
-      this.peerAuthed = false;
+      this.forgetSession();
       return this.sendHello();
     }
     // No answer: resend what is unacknowledged (unless the modem does that itself), and ask again for custody.
@@ -466,10 +464,14 @@ export class LinkStation {
       });
       return;
     }
+    this.forgetSession();
+    this.sendHello();
+  }
+
+  private forgetSession(): void {
     this.phase = 'down';
     this.keys = undefined;
     this.peerAuthed = false;
-    this.sendHello();
   }
 
   private hasSomethingToSay(): boolean {
