@@ -14,9 +14,10 @@ export interface OutboundItem {
   readonly queuedAt: number;
   /**
    * The encoded bundle: what crosses the link, byte for byte. A function is called once, when the transfer
-   * first opens, so that deadlines inside count from the first frame (design.md, DELIVERBY across the hop).
+   * first opens, so that deadlines inside count from the first frame (design.md, DELIVERBY across the hop); it
+   * is given the dictionary versions the peer said it holds, and must compress with one of them.
    */
-  readonly bundle: Uint8Array | (() => Uint8Array);
+  readonly bundle: Uint8Array | ((peerDictionaries: readonly number[]) => Uint8Array);
   /**
    * When a bundle made before (by an earlier run) was made, ms since the epoch: the deadlines inside count from
    * then. Without it, the moment the transfer first opens.
@@ -31,8 +32,33 @@ export interface OutboundSource {
   pending(): readonly OutboundItem[];
   /** Called when the peer confirmed it holds the message durably: the sender may now forget it. */
   custodyConfirmed(id: string): void;
-  /** Called when a deadline passed before custody: the message is withdrawn from the link. */
+  /**
+   * Called when a deadline passed and the peer confirmed it does not hold the message (it answered CANCEL
+   * with CANCELLED, or refused it for its deadline): the message is withdrawn from the link. Never called for
+   * a message the peer took into custody.
+   */
   expired(id: string, now: number): void;
+  /** The peer will not take the message (REFUSE with a permanent RFC 3463 status): its recipients failed. */
+  refused(id: string, status: string, text: string, now: number): void;
+}
+
+/**
+ * Thrown (or rejected with) by an InboundSink that will not take a bundle. A 5.x.x status is final and goes back
+ * to the sender in a REFUSE record; a 4.x.x one is transient: the sender is told to back off and offer it again.
+ */
+export class LinkRefusal extends Error {
+  constructor(
+    readonly status: string,
+    readonly text: string,
+  ) {
+    super(`${status} ${text}`);
+    this.name = 'LinkRefusal';
+    if (!/^[45]\.\d{1,3}\.\d{1,3}$/.test(status)) throw new RangeError(`LinkRefusal: ${status} is not an RFC 3463 status`);
+  }
+
+  get permanent(): boolean {
+    return this.status.startsWith('5');
+  }
 }
 
 export interface InboundSink {
@@ -100,6 +126,7 @@ export class MemoryOutbound implements OutboundSource {
   private readonly items = new Map<string, OutboundItem>();
   readonly confirmed: string[] = [];
   readonly withdrawn: string[] = [];
+  readonly refusals: { id: string; status: string; text: string }[] = [];
   private listener: (() => void) | undefined;
 
   add(item: OutboundItem): void {
@@ -118,5 +145,8 @@ export class MemoryOutbound implements OutboundSource {
   }
   expired(id: string): void {
     if (this.items.delete(id)) this.withdrawn.push(id);
+  }
+  refused(id: string, status: string, text: string): void {
+    if (this.items.delete(id)) this.refusals.push({ id, status, text });
   }
 }

@@ -1,7 +1,7 @@
 export { LinkStation, type LinkEvent, type LinkDeps } from './link-station.ts';
 export type { LinkOptions } from './link-options.ts';
 export type { LinkPort } from './link-port.ts';
-export { MemoryOutbound, MemoryProgressStore, type InboundSink, type OutboundItem, type OutboundSource, type ProgressStore } from './contracts.ts';
+export { LinkRefusal, MemoryOutbound, MemoryProgressStore, type InboundSink, type OutboundItem, type OutboundSource, type ProgressStore } from './contracts.ts';
 export { pickNext, comparePriority, compareFifo, type SchedulerMode } from './scheduler.ts';
 export { openSerialLinkPort, type SerialSettings } from './serial-link-port.ts';
 export { kissSetup, type KissParams } from './kiss-setup.ts';
