@@ -47,6 +47,27 @@ export interface DirectionStats {
   keyedMs: number;
 }
 
+/** What the third transmitter (`channel.inject`) put on the air and what became of it. */
+export interface AttackerStats {
+  /** Transmissions: one per `inject`. */
+  injections: number;
+  /** Bytes transmitted, lost ones included. */
+  bytesOnAir: number;
+  /** Bytes handed to a receiver (counted once per receiver). */
+  bytesDelivered: number;
+  bitErrors: number;
+  bytesLostToOutage: number;
+  /** Its bytes lost at a receiver that was keyed, or that the other station's bytes reached at the same time. */
+  collidedBytes: number;
+  /** Station bytes it destroyed at the receiver (also in that station's `collidedBytes`). */
+  jammedBytes: number;
+  /** Time its bytes took on the air. */
+  airtimeMs: number;
+}
+
+/** A receiver on the channel: station a (alpha) or b (bravo). */
+export type ChannelEnd = 'a' | 'b';
+
 export interface SimPortExtras {
   /** What this side transmitted. */
   readonly stats: DirectionStats;
@@ -61,9 +82,28 @@ export interface SimPort extends LinkPort, SimPortExtras {}
 export interface SimChannel {
   readonly a: SimPort;
   readonly b: SimPort;
-  readonly stats: { readonly aToB: DirectionStats; readonly bToA: DirectionStats };
+  readonly stats: { readonly aToB: DirectionStats; readonly bToA: DirectionStats; readonly attacker: AttackerStats };
   /** The fades, fixed and random, relative to the channel's creation. */
   readonly outages: OutageSchedule;
+  /**
+   * A third transmitter (an attacker) puts `bytes` on the air now, or right after its previous transmission, with
+   * no turnaround, for `to`'s receiver (or both): they arrive after the propagation delay unless faded, the
+   * receiver is keyed meanwhile, or the other station's bytes reach it at the same time; those station bytes are
+   * lost too. Counts in `stats.attacker`, never in a station's `bytesOnAir` or `keyUps`.
+   */
+  inject(to: ChannelEnd | 'both', bytes: Uint8Array): void;
+}
+
+interface Interval {
+  from: number;
+  to: number;
+}
+
+/** A transmission of the attacker towards one receiver or both. */
+interface Injection {
+  readonly start: number;
+  readonly bytes: Uint8Array;
+  readonly targets: readonly Side[];
 }
 
 interface Segment {
@@ -80,7 +120,11 @@ interface Side {
   /** What this side sent that has not reached the other yet, in order. */
   readonly queue: Segment[];
   /** Keyed intervals [from, to) of this side, relative, while they may still matter (half duplex). */
-  readonly spans: { from: number; to: number }[];
+  readonly spans: Interval[];
+  /** When this side's bytes were on the air, [from, to) relative, merged, while an attacker's may still meet them. */
+  readonly air: Interval[];
+  /** When the attacker's bytes for this receiver were on the air (send times), while station bytes may still meet them. */
+  readonly jams: Interval[];
   txEnd: number;
   timer?: Timer;
   idleTimer?: Timer;
@@ -109,6 +153,8 @@ export function createChannel(opts: ChannelOptions, clock: Clock, rng: SeededRan
     corrupt: createErrorSource(opts.ber ?? 0, rng.fork()),
     queue: [],
     spans: [],
+    air: [],
+    jams: [],
     txEnd: -Infinity,
     closed: false,
     dataListeners: [],
@@ -117,6 +163,15 @@ export function createChannel(opts: ChannelOptions, clock: Clock, rng: SeededRan
   });
   const a = side();
   const b = side();
+  // Forked after the stations' streams, so that a seed replays the same with or without an attacker.
+  const attacker = {
+    stats: { injections: 0, bytesOnAir: 0, bytesDelivered: 0, bitErrors: 0, bytesLostToOutage: 0, collidedBytes: 0, jammedBytes: 0, airtimeMs: 0 } as AttackerStats,
+    corrupt: createErrorSource(opts.ber ?? 0, rng.fork()),
+    queue: [] as Injection[],
+    txEnd: -Infinity,
+    timer: undefined as Timer | undefined,
+  };
+  const otherOf = (s: Side) => (s === a ? b : a);
 
   function write(me: Side, other: Side, data: Uint8Array): void {
     if (me.closed || data.length === 0) return;
@@ -137,6 +192,10 @@ export function createChannel(opts: ChannelOptions, clock: Clock, rng: SeededRan
     if (half) me.spans[me.spans.length - 1]!.to = me.txEnd;
     me.stats.bytesOnAir += data.length;
     me.stats.airtimeMs += airtime;
+    pruneAir(me);
+    const last = me.air[me.air.length - 1];
+    if (last && last.to >= start - EPS) last.to = me.txEnd;
+    else me.air.push({ from: start, to: me.txEnd });
     me.stats.keyedMs += airtime;
     me.queue.push({ start, bytes: new Uint8Array(data), done: 0 }); // a copy: the caller may reuse its buffer
     schedule(me, other);
@@ -163,7 +222,7 @@ export function createChannel(opts: ChannelOptions, clock: Clock, rng: SeededRan
       const n = seg.bytes.length;
       const k = quantum > 0 ? Math.min(n, Math.floor((due - prop - seg.start) / byteMs + EPS)) : n;
       if (k <= seg.done) break;
-      parts.push(survivors(from, to, seg, seg.done, k));
+      parts.push(survivors(from.stats, to, to.jams, seg.start, seg.bytes, seg.done, k));
       seg.done = k;
       if (k < n) break;
       from.queue.shift();
@@ -178,37 +237,103 @@ export function createChannel(opts: ChannelOptions, clock: Clock, rng: SeededRan
     for (const l of to.dataListeners) l(chunk);
   }
 
-  /** Bytes i0..i1 of a write minus those faded out or arriving while the receiver was keyed. */
-  function survivors(from: Side, to: Side, seg: Segment, i0: number, i1: number): Uint8Array {
-    const s0 = seg.start + i0 * byteMs;
-    const s1 = seg.start + i1 * byteMs;
-    let fate: Uint8Array | undefined; // per byte: 0 kept, 1 faded, 2 collided
+  /**
+   * Bytes i0..i1 of a transmission that began at `start`, minus those faded out, arriving while the receiver was
+   * keyed, or on the air while another transmitter's bytes for the same receiver were (`clash`, send times: the
+   * propagation delay is the same for all). Losses are counted in `stats`; station bytes lost to the attacker's
+   * (`to.jams`) also in the attacker's `jammedBytes`.
+   */
+  function survivors(stats: { bytesLostToOutage: number; collidedBytes: number }, to: Side, clash: readonly Interval[], start: number, bytes: Uint8Array, i0: number, i1: number): Uint8Array {
+    const s0 = start + i0 * byteMs;
+    const s1 = start + i1 * byteMs;
+    let fate: Uint8Array | undefined; // per byte: 0 kept, 1 faded, 2 collided (receiver keyed), 3 collided (clash)
     const mark = (t1: number, t2: number, what: number) => {
-      const [lo, hi] = byteRange(seg.start, byteMs, i0, i1, t1, t2);
+      const [lo, hi] = byteRange(start, byteMs, i0, i1, t1, t2);
+      if (hi <= lo) return;
       fate ??= new Uint8Array(i1 - i0);
       for (let i = lo - i0; i < hi - i0; i++) if (fate[i] === 0) fate[i] = what;
     };
     for (const o of outages.overlapping(s0, s1)) mark(o.from, o.to, 1);
     // The receiver is deaf while keyed: a byte is lost if its arrival overlaps one of the receiver's spans.
     if (half) for (const sp of to.spans) if (sp.from < s1 + prop && sp.to > s0 + prop) mark(sp.from - prop, sp.to - prop, 2);
-    if (!fate) return seg.bytes.slice(i0, i1);
+    for (const c of clash) if (c.from < s1 && c.to > s0) mark(c.from, c.to, 3);
+    if (!fate) return bytes.slice(i0, i1);
     const kept = new Uint8Array(i1 - i0);
     let n = 0;
     for (let i = 0; i < fate.length; i++) {
-      if (fate[i] === 0) kept[n++] = seg.bytes[i0 + i]!;
-      else if (fate[i] === 1) from.stats.bytesLostToOutage++;
-      else from.stats.collidedBytes++;
+      if (fate[i] === 0) kept[n++] = bytes[i0 + i]!;
+      else if (fate[i] === 1) stats.bytesLostToOutage++;
+      else {
+        stats.collidedBytes++;
+        if (fate[i] === 3 && clash === to.jams) attacker.stats.jammedBytes++;
+      }
     }
     return kept.subarray(0, n);
   }
 
-  /** Forgets the receiver's spans that end before anything still in flight towards it, or still to be sent, arrives. */
+  function inject(to: ChannelEnd | 'both', data: Uint8Array): void {
+    if (to !== 'a' && to !== 'b' && to !== 'both') throw new RangeError(`channel.inject: to must be 'a', 'b' or 'both', not ${String(to)}`);
+    if (data.length === 0) return;
+    const start = Math.max(rel(), attacker.txEnd);
+    const airtime = data.length * byteMs;
+    attacker.txEnd = start + airtime;
+    attacker.stats.injections++;
+    attacker.stats.bytesOnAir += data.length;
+    attacker.stats.airtimeMs += airtime;
+    const targets = to === 'both' ? [a, b] : [to === 'a' ? a : b];
+    for (const t of targets) t.jams.push({ from: start, to: attacker.txEnd });
+    attacker.queue.push({ start, bytes: new Uint8Array(data), targets });
+    scheduleInjection();
+  }
+
+  /** Sets the timer for the attacker's next transmission to arrive (at the next quantum, with one). */
+  function scheduleInjection(): void {
+    const head = attacker.queue[0];
+    if (attacker.timer || !head) return;
+    let due = head.start + head.bytes.length * byteMs + prop;
+    if (quantum > 0) due = Math.ceil(due / quantum - EPS) * quantum;
+    attacker.timer = clock.setTimer(Math.max(0, due - rel()), () => {
+      attacker.timer = undefined;
+      const inj = attacker.queue.shift()!;
+      for (const to of inj.targets) {
+        const other = otherOf(to);
+        // What the other station had on the air at the same time reaches this receiver with the attacker's bytes.
+        const chunk = survivors(attacker.stats, to, other.air, inj.start, inj.bytes, 0, inj.bytes.length);
+        prune(to, other);
+        if (chunk.length === 0 || to.closed) continue;
+        attacker.stats.bitErrors += attacker.corrupt(chunk);
+        attacker.stats.bytesDelivered += chunk.length;
+        for (const l of to.dataListeners) l(chunk);
+      }
+      pruneAir(a);
+      pruneAir(b);
+      scheduleInjection();
+    });
+  }
+
+  /** Forgets a side's air time that ended before anything the attacker has (or will have) on the air began. */
+  function pruneAir(me: Side): void {
+    const horizon = Math.min(rel(), attacker.queue[0]?.start ?? Infinity);
+    let drop = 0;
+    while (drop < me.air.length && me.air[drop]!.to <= horizon) drop++;
+    if (drop > 0) me.air.splice(0, drop);
+  }
+
+  /**
+   * Forgets the receiver's spans that end before anything still in flight towards it, or still to be sent,
+   * arrives; and the attacker's transmissions to it that ended before the sender's next byte went on the air.
+   */
   function prune(receiver: Side, sender: Side): void {
     const head = sender.queue[0];
-    const horizon = head ? Math.min(rel(), head.start + head.done * byteMs + prop) : rel();
+    const injected = attacker.queue.find((i) => i.targets.includes(receiver));
+    const horizon = Math.min(head ? Math.min(rel(), head.start + head.done * byteMs + prop) : rel(), injected ? injected.start + prop : Infinity);
+    const next = head ? Math.min(rel(), head.start + head.done * byteMs) : rel(); // when the sender's next byte goes on the air
     let drop = 0;
     while (drop < receiver.spans.length && receiver.spans[drop]!.to <= horizon) drop++;
     if (drop > 0) receiver.spans.splice(0, drop);
+    drop = 0;
+    while (drop < receiver.jams.length && receiver.jams[drop]!.to <= next) drop++;
+    if (drop > 0) receiver.jams.splice(0, drop);
   }
 
   /** Watches the current over to its end; a write that extends it re-arms the watch when it falls due. */
@@ -241,7 +366,7 @@ export function createChannel(opts: ChannelOptions, clock: Clock, rng: SeededRan
     },
   });
 
-  return { a: port(a, b), b: port(b, a), stats: { aToB: a.stats, bToA: b.stats }, outages };
+  return { a: port(a, b), b: port(b, a), stats: { aToB: a.stats, bToA: b.stats, attacker: attacker.stats }, outages, inject };
 }
 
 /** Indices [lo, hi) within [i0, i1) of the bytes (each byteMs long from `start`) that overlap the interval (a, b). */

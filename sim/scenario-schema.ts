@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SUPPORTED_DICTIONARY_VERSIONS } from '../src/codec/index.ts';
 
 // Durations may be written in ms (`turnaroundMs: 1500`) or, as older scenario files do, in seconds
 // (`turnaroundS: 1.5`); never both. The parsed scenario carries ms (plus the seconds that older readers use).
@@ -8,6 +9,9 @@ const positive = z.number().positive();
 const rate = z.number().min(0).max(0.5);
 const priority = z.number().int().min(-9).max(9);
 const frame = z.number().int().min(32).max(4096);
+const windowSize = z.number().int().min(1).max(512);
+/** Which station submits a message: a is alpha (the caller), b is bravo (the answerer). */
+const from = z.enum(['a', 'b'], { error: 'expected a (alpha, the caller) or b (bravo, the answerer)' }).default('a');
 
 type Pair = readonly [string, string, boolean?];
 
@@ -54,6 +58,19 @@ const randomOutages = z
   .superRefine(pairs([['meanIntervalMs', 'meanIntervalS', true], ['meanDurationMs', 'meanDurationS', true]]))
   .transform((v) => ({ meanIntervalMs: ms(v.meanIntervalMs, v.meanIntervalS, 0), meanDurationMs: ms(v.meanDurationMs, v.meanDurationS, 0) }));
 
+const dictionaries = z
+  .array(
+    z
+      .number()
+      .int()
+      .refine((d) => SUPPORTED_DICTIONARY_VERSIONS.includes(d), { error: (i) => `dictionary version ${String(i.input)} is not one this build has (${SUPPORTED_DICTIONARY_VERSIONS.join(', ')})` }),
+  )
+  .min(1, { error: 'list at least one dictionary version (0 is none)' })
+  .refine((l) => new Set(l).size === l.length, { error: 'a dictionary version is listed twice' });
+
+/** One station's own link settings: `link.a` (alpha) or `link.b` (bravo); what is not given comes from `link`. */
+const side = z.object({ frameSize: frame.optional(), window: windowSize.optional(), dictionaries: dictionaries.optional() }, { error: 'expected { frameSize, window, dictionaries }' }).strict();
+
 const link = z
   .object({
     bitRate: positive,
@@ -69,10 +86,12 @@ const link = z
     randomOutages: randomOutages.optional(),
     frameSize: frame.optional(),
     maxFrame: frame.optional(),
-    window: z.number().int().min(1).max(512).default(128),
+    window: windowSize.default(128),
     overMs: positive.optional(),
     maxOverS: positive.optional(),
     deliveryQuantumMs: nonneg.optional(),
+    a: side.optional(),
+    b: side.optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -82,6 +101,12 @@ const link = z
   .transform((v) => {
     const turnaroundMs = ms(v.turnaroundMs, v.turnaroundS, 0);
     const propagationMs = ms(v.propagationMs, v.propagationS, 10);
+    const frameSize = v.frameSize ?? v.maxFrame ?? 256;
+    const station = (s: z.output<typeof side> | undefined) => ({
+      frameSize: s?.frameSize ?? frameSize,
+      window: s?.window ?? v.window,
+      dictionaries: [...(s?.dictionaries ?? SUPPORTED_DICTIONARY_VERSIONS)].sort((x, y) => x - y),
+    });
     return {
       bitRate: v.bitRate,
       bitsPerByte: v.bitsPerByte ?? (v.asyncFraming ? 10 : 8),
@@ -91,8 +116,11 @@ const link = z
       ber: v.ber,
       outages: v.outages,
       randomOutages: v.randomOutages,
-      frameSize: v.frameSize ?? v.maxFrame ?? 256,
+      frameSize,
       window: v.window,
+      /** Each station's own frame size, window and dictionaries (versions, ascending): `link.a`/`link.b` over `link`. */
+      a: station(v.a),
+      b: station(v.b),
       overMs: ms(v.overMs, v.maxOverS, 30_000),
       deliveryQuantumMs: v.deliveryQuantumMs ?? 0,
       /** The same in seconds, for readers written against the older spelling. */
@@ -125,18 +153,20 @@ const generate = z
         spacingMs: nonneg.optional(),
         spacingS: nonneg.optional(),
         attachment: z.boolean().default(false),
+        from,
       })
       .strict()
       .superRefine((v, ctx) => {
         pairs([['startMs', 'atS'], ['spacingMs', 'spacingS']])(v, ctx);
         if (v.count === undefined && v.totalBytes === undefined) ctx.addIssue({ code: 'custom', path: ['count'], message: 'required (or totalBytes)' });
       })
-      .transform(({ count, totalBytes, sizeBytes, priorities, attachment, ...v }) => ({
+      .transform(({ count, totalBytes, sizeBytes, priorities, attachment, from, ...v }) => ({
         count,
         totalBytes,
         sizeBytes,
         priorities,
         attachment,
+        from,
         startMs: ms(v.startMs, v.atS, 0),
         spacingMs: ms(v.spacingMs, v.spacingS, 0),
       })),
@@ -144,10 +174,10 @@ const generate = z
   .strict();
 
 const folder = z
-  .object({ folder: z.string().min(1), priority: priority.default(0), startMs: nonneg.optional(), atS: nonneg.optional(), spacingMs: nonneg.optional(), spacingS: nonneg.optional() })
+  .object({ folder: z.string().min(1), priority: priority.default(0), from, startMs: nonneg.optional(), atS: nonneg.optional(), spacingMs: nonneg.optional(), spacingS: nonneg.optional() })
   .strict()
   .superRefine(pairs([['startMs', 'atS'], ['spacingMs', 'spacingS']]))
-  .transform((v) => ({ folder: v.folder, priority: v.priority, startMs: ms(v.startMs, v.atS, 0), spacingMs: ms(v.spacingMs, v.spacingS, 0) }));
+  .transform((v) => ({ folder: v.folder, priority: v.priority, from: v.from, startMs: ms(v.startMs, v.atS, 0), spacingMs: ms(v.spacingMs, v.spacingS, 0) }));
 
 const listed = z
   .object({
@@ -162,6 +192,7 @@ const listed = z
     label: z.string().optional(),
     /** A base64 photo fills the body, as a document or picture would: it hardly compresses. */
     attachment: z.boolean().default(false),
+    from,
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -175,7 +206,15 @@ const listed = z
     deadlineMs: v.deadlineMs ?? (v.deadlineS !== undefined ? v.deadlineS * 1000 : undefined),
     label: v.label,
     attachment: v.attachment,
+    from: v.from,
   }));
+
+/** A third transmitter: forged hellos, alternately claiming to be alpha (heard by bravo) and bravo (heard by alpha). */
+const attack = z
+  .object({ forgedHelloEveryMs: positive.optional(), forgedHelloEveryS: positive.optional() }, { error: 'expected { forgedHelloEveryMs }' })
+  .strict()
+  .superRefine(pairs([['forgedHelloEveryMs', 'forgedHelloEveryS', true]]))
+  .transform((v) => ({ forgedHelloEveryMs: ms(v.forgedHelloEveryMs, v.forgedHelloEveryS, 0) }));
 
 export const scenarioSchema = z
   .object({
@@ -184,6 +223,7 @@ export const scenarioSchema = z
     seed: z.number().int().min(0).max(0xffff_ffff).default(1),
     link,
     messages: z.union([generate, folder, z.array(listed).min(1)], { error: 'expected { generate: ... }, { folder: ... } or a list of messages' }),
+    attack: attack.optional(),
     timeLimitS: positive.default(36_000),
   })
   .strict();

@@ -19,6 +19,8 @@ export interface ScenarioMessage {
   /** When it must have been delivered, ms after the start. */
   readonly deadlineMs?: number;
   readonly label?: string;
+  /** The station that submits it: a (alpha, the caller) sends to b (bravo, the answerer), b to a. */
+  readonly from: 'a' | 'b';
 }
 
 /** A scenario file that cannot be read or is not valid; the message names the file and every offending key. */
@@ -106,6 +108,7 @@ export function channelOptions(link: ScenarioLink): ChannelOptions {
   };
 }
 
+/** Numbered over the whole scenario, so ids are unique across both directions. */
 const messageId = (i: number) => `msg-${String(i).padStart(5, '0')}`;
 
 /**
@@ -122,6 +125,7 @@ export function scenarioMessages(s: Scenario, next: () => number, baseDir: strin
       content: x.file !== undefined ? readMessageFile(path.resolve(baseDir, x.file)) : generateMail(x.sizeBytes ?? 0, next, i, x.attachment),
       ...(x.deadlineMs !== undefined ? { deadlineMs: x.atMs + x.deadlineMs } : {}),
       ...(x.label !== undefined ? { label: x.label } : {}),
+      from: x.from,
     }));
   }
   if ('folder' in m) {
@@ -135,7 +139,7 @@ export function scenarioMessages(s: Scenario, next: () => number, baseDir: strin
     return names
       .filter((f) => /\.(eml|txt|msg)$/i.test(f))
       .sort()
-      .map((f, i) => ({ id: messageId(i), atMs: m.startMs + i * m.spacingMs, priority: m.priority, content: readMessageFile(path.join(dir, f)) }));
+      .map((f, i) => ({ id: messageId(i), atMs: m.startMs + i * m.spacingMs, priority: m.priority, content: readMessageFile(path.join(dir, f)), from: m.from }));
   }
   const g = m.generate;
   const out: ScenarioMessage[] = [];
@@ -147,7 +151,7 @@ export function scenarioMessages(s: Scenario, next: () => number, baseDir: strin
     const prio = g.priorities.find((p) => (w -= p.weight) < 0) ?? g.priorities[g.priorities.length - 1]!;
     const content = generateMail(size, next, i, g.attachment);
     total += content.length;
-    out.push({ id: messageId(i), atMs: g.startMs + i * g.spacingMs, priority: prio.value, content });
+    out.push({ id: messageId(i), atMs: g.startMs + i * g.spacingMs, priority: prio.value, content, from: g.from });
   }
   return out;
 }

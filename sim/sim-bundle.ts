@@ -1,8 +1,11 @@
 import { CURRENT_DICTIONARY_VERSION, encodeBundle } from '../src/codec/index.ts';
 import type { ScenarioMessage } from './scenario.ts';
 
-/** A scenario message as the gateway would send it: a bundle with an envelope and the dictionary-compressed body. */
-export function simBundle(m: ScenarioMessage): Uint8Array {
+/**
+ * A scenario message as the gateway would send it: a bundle with an envelope and the body compressed with
+ * `dictionary` (a version both stations hold; 0 is none). Without one, the current dictionary.
+ */
+export function simBundle(m: ScenarioMessage, dictionary: number = CURRENT_DICTIONARY_VERSION): Uint8Array {
   return encodeBundle(
     {
       id: m.id,
@@ -14,6 +17,11 @@ export function simBundle(m: ScenarioMessage): Uint8Array {
       submitter: { clientAddress: '127.0.0.1', clientHostname: '', helo: 'laptop.field.example', trusted: true },
       content: m.content,
     },
-    CURRENT_DICTIONARY_VERSION,
+    dictionary,
   );
+}
+
+/** The dictionary two stations use: the highest version both hold, 0 (none) if they share none. */
+export function commonDictionary(mine: readonly number[], theirs: readonly number[]): number {
+  return Math.max(0, ...mine.filter((d) => theirs.includes(d)));
 }

@@ -67,14 +67,19 @@ function registerChannel(sim: Command): void {
 function table(r: RunResult): string {
   const rows: [string, string][] = [
     ['scenario', `${r.scenario} (seed ${r.seed}, ${r.scheduler} scheduler)`],
-    ['messages', `${r.delivered} delivered of ${r.messages}; ${r.lost} lost, ${r.expired} expired, ${r.duplicates} duplicates, ${r.corrupted} corrupted`],
+    ['messages', `${r.delivered} delivered of ${r.messages}; ${r.lost} lost, ${r.withdrawn} withdrawn (expired), ${r.refused} refused, ${r.duplicates} duplicates, ${r.corrupted} corrupted`],
+    ['by direction', `alpha->bravo ${r.directions.aToB.delivered} of ${r.directions.aToB.messages}, bravo->alpha ${r.directions.bToA.delivered} of ${r.directions.bToA.messages}`],
     ['simulated time', `${r.simulatedSeconds.toFixed(1)} s`],
+    ['longest stall', `${r.longestStallS.toFixed(1)} s with mail pending and no progress`],
     ['payload', `${r.payloadBytes} bytes of mail (${r.bundleBytes} as bundles)`],
-    ['on the air', `${r.bytesOnAir.aToB} bytes alpha->bravo, ${r.bytesOnAir.bToA} bytes bravo->alpha, in ${r.overs} overs`],
+    ['on the air', `${r.bytesOnAir.aToB} bytes alpha->bravo, ${r.bytesOnAir.bToA} bytes bravo->alpha, in ${r.keyUps} key-ups (overs)`],
     ['goodput ratio', r.goodputRatio.toFixed(3)],
     ['bytes on air per message', `${r.meanBytesOnAirPerMessage.toFixed(0)} (gzip -9 of the message alone: ${r.meanGzipBytesPerMessage.toFixed(0)})`],
     ['retransmitted records', String(r.retransmissions)],
   ];
+  const x = r.attacker;
+  if (x.injections > 0)
+    rows.push(['attacker', `${x.hellos} forged hellos, ${x.bytesOnAir} bytes on the air, ${x.bytesDelivered} heard, ${x.collidedBytes} collided; ${x.jammedBytes} station bytes destroyed`]);
   for (const [p, l] of Object.entries(r.latencyByPriority))
     rows.push([`latency, priority ${p}`, `p50 ${l.p50} s, p95 ${l.p95} s, max ${l.max} s (${l.count} messages)`]);
   const w = Math.max(...rows.map(([k]) => k.length));
