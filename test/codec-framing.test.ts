@@ -1,6 +1,7 @@
 // KISS and link frames: round trips, any chunking, single bit flips, garbage, forged and oversized frames.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { encodeKiss, KissDecoder, KISS } from '../src/codec/kiss.ts';
 import {
@@ -10,6 +11,8 @@ import {
   encodeSession,
   FrameType,
   isFrameError,
+  MIN_FRAME,
+  PROTOCOL_VERSION,
   RecordKind,
   type SessionFrame,
 } from '../src/codec/link-frame.ts';
@@ -53,8 +56,10 @@ test('KISS: a bad escape or an over-long frame drops that frame only; the decode
 
 const record = fc.oneof(
   fc.record({ kind: fc.constant(RecordKind.DATA), xfer: fc.nat(0xffff), offset: fc.nat(1e9), data: fc.uint8Array({ maxLength: 256 }) }),
-  fc.record({ kind: fc.constant(RecordKind.OPEN), xfer: fc.nat(0xffff), total: fc.nat(1e9), id: fc.string({ minLength: 1, maxLength: 40 }), hash: fc.uint8Array({ minLength: 8, maxLength: 8 }), ageMs: fc.nat(1e9), offset: fc.nat(1e6), data: fc.uint8Array({ maxLength: 200 }) }),
-  fc.record({ kind: fc.constant(RecordKind.CANCEL), xfer: fc.nat(0xffff) }),
+  fc.record({ kind: fc.constant(RecordKind.OPEN), xfer: fc.nat(0xffff), total: fc.nat(1e9), id: fc.string({ minLength: 1, maxLength: 40 }), hash: fc.uint8Array({ minLength: 8, maxLength: 8 }), ageMs: fc.nat(1e9), deadlineMs: fc.nat(4e9), offset: fc.nat(1e6), data: fc.uint8Array({ maxLength: 200 }) }),
+  fc.record({ kind: fc.constant(RecordKind.CANCEL), id: fc.string({ minLength: 1, maxLength: 40 }) }),
+  fc.record({ kind: fc.constant(RecordKind.CANCELLED), id: fc.string({ minLength: 1, maxLength: 40 }) }),
+  fc.record({ kind: fc.constant(RecordKind.REFUSE), id: fc.string({ minLength: 1, maxLength: 40 }), status: fc.constantFrom('5.3.4', '4.3.0', '5.6.5', '5.4.7'), text: fc.string({ maxLength: 80 }) }),
   fc.record({ kind: fc.constant(RecordKind.RESUME), xfer: fc.nat(0xffff), offset: fc.nat(1e9) }),
 );
 const sessionFrame: fc.Arbitrary<SessionFrame> = fc.oneof(
@@ -93,6 +98,39 @@ test('session frames under another key (another session) are rejected; truncatio
     }),
     { numRuns: 150 },
   );
+});
+
+test('every frame type is at least 15 bytes before KISS (TNCs such as Direwolf drop shorter ones), padded and still decoded', () => {
+  const hello = { type: FrameType.HELLO, version: PROTOCOL_VERSION, station: 'a', nonce: new Uint8Array(16), caps: { maxFrame: 32, window: 1, dictionaries: [] } } as const;
+  const smallest: SessionFrame[] = [
+    { type: FrameType.AUTH, proof: new Uint8Array(16) },
+    { type: FrameType.CTRL, ack: 0, bitmap: new Uint8Array(0), flags: 0, over: 0, echo: 0 },
+    { type: FrameType.CUSTODY, ids: [] },
+    { type: FrameType.CUSTODY, ids: ['x'] },
+    { type: FrameType.RECORD, seq: 0, record: { kind: RecordKind.DATA, xfer: 0, offset: 0, data: new Uint8Array(0) } },
+    { type: FrameType.RECORD, seq: 0, record: { kind: RecordKind.OPEN, xfer: 0, total: 0, id: 'x', hash: new Uint8Array(8), ageMs: 0, deadlineMs: 0, offset: 0, data: new Uint8Array(0) } },
+    { type: FrameType.RECORD, seq: 0, record: { kind: RecordKind.CANCEL, id: 'x' } },
+    { type: FrameType.RECORD, seq: 0, record: { kind: RecordKind.CANCELLED, id: 'x' } },
+    { type: FrameType.RECORD, seq: 0, record: { kind: RecordKind.RESUME, xfer: 0, offset: 0 } },
+    { type: FrameType.RECORD, seq: 0, record: { kind: RecordKind.REFUSE, id: 'x', status: '5.3.4', text: '' } },
+  ];
+  const kinds = new Set<string>();
+  for (const f of smallest) {
+    const bytes = encodeSession(f, KEY);
+    assert.ok(bytes.length >= MIN_FRAME, `${JSON.stringify(f)}: ${bytes.length} bytes`);
+    assert.deepEqual(JSON.parse(JSON.stringify(decodeSession(bytes, KEY, 1024))), JSON.parse(JSON.stringify(f)));
+    kinds.add(f.type === FrameType.RECORD ? `r${f.record.kind}` : `f${f.type}`);
+  }
+  assert.ok(encodeHello(hello).length >= MIN_FRAME);
+  // Every frame type and record kind the protocol has is in the list above.
+  const all = [...Object.values(FrameType).filter((t) => t !== FrameType.RECORD && t !== FrameType.HELLO && t !== FrameType.HELLO_REPLY).map((t) => `f${t}`), ...Object.values(RecordKind).map((k) => `r${k}`)];
+  assert.deepEqual([...kinds].sort(), all.sort());
+  // Padding is zeros only: other trailing bytes in a short frame are refused.
+  const ctrl = encodeSession(smallest[1]!, KEY);
+  const body = Uint8Array.from(ctrl.subarray(0, ctrl.length - 8));
+  body[body.length - 1] = 1;
+  const forged = Buffer.concat([body, createHmac('sha256', KEY).update(body).digest().subarray(0, 8)]);
+  assert.equal((decodeSession(forged, KEY, 1024) as { error: string }).error, 'malformed');
 });
 
 test('hello frames: round trip, CRC catches damage, oversized data segments are refused', () => {

@@ -3,12 +3,12 @@ import { crc32 } from 'node:zlib';
 import { ByteReader, ByteWriter } from './byte-io.ts';
 
 /**
- * Frames of the hfmail link protocol, version 1 (docs/protocol.md). The first byte holds the protocol
+ * Frames of the hfmail link protocol, version 2 (docs/protocol.md). The first byte holds the protocol
  * version in its high nibble and the frame type in its low nibble. Hello frames, sent before keys exist,
  * end in a CRC-32; every other frame ends in a truncated HMAC-SHA256 under the sender's session key, which
  * catches line damage as well as forgery and frames of other sessions.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const FrameType = {
   HELLO: 1, // caller's hello: id, capabilities, nonce
@@ -22,9 +22,17 @@ export const FrameType = {
 export const RecordKind = {
   OPEN: 1, // a transfer starts or resumes: number, total length, message id, bundle hash, and its first segment
   DATA: 2, // a segment of a transfer at an offset
-  CANCEL: 4, // the sender withdrew the transfer (deadline passed)
+  CANCEL: 4, // the sender wants to withdraw a message (deadline passed): answered by CANCELLED or CUSTODY
   RESUME: 5, // the receiver holds less than the sender assumed: continue from this offset
+  CANCELLED: 6, // answer to CANCEL: the receiver does not hold the message and never will
+  REFUSE: 7, // the receiver will not take the message: an RFC 3463 status (4.x.x: offer it again later) and why
 } as const;
+
+/**
+ * Shortest frame on the air, before KISS: most KISS TNCs (Direwolf among them) drop frames under 15 bytes, the
+ * size of the smallest AX.25 frame. Shorter frames are padded with zero bytes before their check.
+ */
+export const MIN_FRAME = 15;
 
 export const CtrlFlag = {
   TURN: 1, // end of this over: the channel is yours
@@ -64,12 +72,16 @@ export type LinkRecord =
       readonly hash: Uint8Array;
       /** Milliseconds since the bundle was made, as this copy of the OPEN leaves: deadlines inside count from then. */
       readonly ageMs: number;
+      /** Milliseconds from this copy's arrival until the deadline after which the sender withdraws it; 0: none. */
+      readonly deadlineMs: number;
       readonly offset: number;
       readonly data: Uint8Array;
     }
   | { readonly kind: typeof RecordKind.DATA; readonly xfer: number; readonly offset: number; readonly data: Uint8Array }
-  | { readonly kind: typeof RecordKind.CANCEL; readonly xfer: number }
-  | { readonly kind: typeof RecordKind.RESUME; readonly xfer: number; readonly offset: number };
+  | { readonly kind: typeof RecordKind.CANCEL; readonly id: string }
+  | { readonly kind: typeof RecordKind.RESUME; readonly xfer: number; readonly offset: number }
+  | { readonly kind: typeof RecordKind.CANCELLED; readonly id: string }
+  | { readonly kind: typeof RecordKind.REFUSE; readonly id: string; readonly status: string; readonly text: string };
 
 export type SessionFrame =
   | { readonly type: typeof FrameType.AUTH; readonly proof: Uint8Array }
@@ -100,7 +112,7 @@ export function encodeHello(f: HelloFrame): Uint8Array {
   w.u16(f.caps.maxFrame).u16(f.caps.window).u8(f.caps.dictionaries.length);
   for (const d of f.caps.dictionaries) w.u8(d);
   if (f.type === FrameType.HELLO_REPLY) w.bytes(f.proof ?? new Uint8Array(PROOF_BYTES));
-  const body = w.done();
+  const body = pad(w.done(), CRC_BYTES);
   return concat(body, u32(crc32(body)));
 }
 
@@ -114,12 +126,13 @@ export function encodeSession(f: SessionFrame, key: Uint8Array): Uint8Array {
   } else {
     w.u16(f.seq).u8(f.record.kind);
     const r = f.record;
-    if (r.kind === RecordKind.OPEN) w.u16(r.xfer).varint(r.total).text(r.id).bytes(r.hash).varint(r.ageMs).varint(r.offset).bytes(r.data);
+    if (r.kind === RecordKind.OPEN) w.u16(r.xfer).varint(r.total).text(r.id).bytes(r.hash).varint(r.ageMs).varint(r.deadlineMs).varint(r.offset).bytes(r.data);
     else if (r.kind === RecordKind.DATA) w.u16(r.xfer).varint(r.offset).bytes(r.data);
     else if (r.kind === RecordKind.RESUME) w.u16(r.xfer).varint(r.offset);
-    else w.u16(r.xfer);
+    else if (r.kind === RecordKind.REFUSE) w.text(r.id).text(r.status).text(r.text);
+    else w.text(r.id);
   }
-  const body = w.done();
+  const body = pad(w.done(), MAC_BYTES);
   return concat(body, mac(key, body));
 }
 
@@ -151,9 +164,9 @@ export function decodeHello(frame: Uint8Array): HelloFrame | FrameError {
   if (dicts === null) return { error: 'malformed', detail: 'truncated hello' };
   const caps = { maxFrame, window, dictionaries: [...dicts] };
   const base = { type, version, station, nonce: Uint8Array.from(nonce), caps } as const;
-  if (type === FrameType.HELLO) return r.remaining === 0 ? base : { error: 'malformed', detail: 'trailing bytes' };
+  if (type === FrameType.HELLO) return ended(r, frame) ? base : { error: 'malformed', detail: 'trailing bytes' };
   const proof = r.bytes(PROOF_BYTES);
-  if (proof === null || r.remaining !== 0) return { error: 'malformed', detail: 'bad hello reply proof' };
+  if (proof === null || !ended(r, frame)) return { error: 'malformed', detail: 'bad hello reply proof' };
   return { ...base, proof: Uint8Array.from(proof) };
 }
 
@@ -167,7 +180,7 @@ export function decodeSession(frame: Uint8Array, key: Uint8Array, maxData: numbe
   const bad = (detail: string): FrameError => ({ error: 'malformed', detail });
   if (type === FrameType.AUTH) {
     const proof = r.bytes(PROOF_BYTES);
-    return proof && r.remaining === 0 ? { type, proof: Uint8Array.from(proof) } : bad('auth');
+    return proof && ended(r, frame) ? { type, proof: Uint8Array.from(proof) } : bad('auth');
   }
   if (type === FrameType.CTRL) {
     const ack = r.u16();
@@ -175,7 +188,7 @@ export function decodeSession(frame: Uint8Array, key: Uint8Array, maxData: numbe
     const over = r.u8();
     const echo = r.u8();
     const bitmap = r.blob(64);
-    if (ack === null || flags === null || over === null || echo === null || !bitmap || r.remaining !== 0) return bad('ctrl');
+    if (ack === null || flags === null || over === null || echo === null || !bitmap || !ended(r, frame)) return bad('ctrl');
     return { type, ack, flags, over, echo, bitmap: Uint8Array.from(bitmap) };
   }
   if (type === FrameType.CUSTODY) {
@@ -186,7 +199,7 @@ export function decodeSession(frame: Uint8Array, key: Uint8Array, maxData: numbe
       if (id === null) return bad('custody');
       ids.push(id);
     }
-    return n !== null && r.remaining === 0 ? { type, ids } : bad('custody');
+    return n !== null && ended(r, frame) ? { type, ids } : bad('custody');
   }
   if (type !== FrameType.RECORD) return { error: 'type', detail: `frame type ${type}` };
   const seq = r.u16();
@@ -198,9 +211,10 @@ export function decodeSession(frame: Uint8Array, key: Uint8Array, maxData: numbe
     const id = r.text(MAX_ID);
     const hash = r.bytes(HASH_BYTES);
     const ageMs = r.varint();
+    const deadlineMs = r.varint();
     const offset = r.varint();
-    if (xfer === null || total === null || id === null || !hash || ageMs === null || offset === null || r.remaining > maxData) return bad('open');
-    return { type, seq, record: { kind, xfer, total, id, hash: Uint8Array.from(hash), ageMs, offset, data: Uint8Array.from(r.rest()) } };
+    if (xfer === null || total === null || id === null || !hash || ageMs === null || deadlineMs === null || offset === null || r.remaining > maxData) return bad('open');
+    return { type, seq, record: { kind, xfer, total, id, hash: Uint8Array.from(hash), ageMs, deadlineMs, offset, data: Uint8Array.from(r.rest()) } };
   }
   if (kind === RecordKind.DATA) {
     const xfer = r.u16();
@@ -211,17 +225,36 @@ export function decodeSession(frame: Uint8Array, key: Uint8Array, maxData: numbe
   if (kind === RecordKind.RESUME) {
     const xfer = r.u16();
     const offset = r.varint();
-    return xfer !== null && offset !== null && r.remaining === 0 ? { type, seq, record: { kind, xfer, offset } } : bad('resume');
+    return xfer !== null && offset !== null && ended(r, frame) ? { type, seq, record: { kind, xfer, offset } } : bad('resume');
   }
-  if (kind === RecordKind.CANCEL) {
-    const xfer = r.u16();
-    return xfer !== null && r.remaining === 0 ? { type, seq, record: { kind, xfer } } : bad('cancel');
+  if (kind === RecordKind.CANCEL || kind === RecordKind.CANCELLED) {
+    const id = r.text(MAX_ID);
+    return id !== null && id.length > 0 && ended(r, frame) ? { type, seq, record: { kind, id } } : bad('cancel');
+  }
+  if (kind === RecordKind.REFUSE) {
+    const id = r.text(MAX_ID);
+    const status = r.text(16);
+    const text = r.text(MAX_ID);
+    if (id === null || status === null || text === null || !ended(r, frame) || !/^[45]\.\d{1,3}\.\d{1,3}$/.test(status)) return bad('refuse');
+    return { type, seq, record: { kind, id, status, text } };
   }
   return { error: 'type', detail: `record kind ${kind}` };
 }
 
 /** Bytes a RECORD frame adds around a DATA segment, before KISS stuffing (type, seq, kind, xfer, offset, MAC). */
 export const DATA_OVERHEAD = 1 + 2 + 1 + 2 + 4 + MAC_BYTES;
+
+/** Zero bytes after a body too short for a KISS TNC, so that body and check make MIN_FRAME. */
+function pad(body: Uint8Array, check: number): Uint8Array {
+  const short = MIN_FRAME - check - body.length;
+  return short > 0 ? concat(body, new Uint8Array(short)) : body;
+}
+
+/** The frame's fields are all read: nothing is left, or only the zero padding of a minimum-length frame. */
+function ended(r: ByteReader, frame: Uint8Array): boolean {
+  if (r.remaining === 0) return true;
+  return frame.length === MIN_FRAME && r.rest().every((b) => b === 0);
+}
 
 function mac(key: Uint8Array, body: Uint8Array): Uint8Array {
   return createHmac('sha256', key).update(body).digest().subarray(0, MAC_BYTES);

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { CURRENT_DICTIONARY_VERSION, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
+import { SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
 import { newMessageId, systemClock, wholeMilliseconds, type Clock, type Random, type Timer } from '../core/index.ts';
 import { kissSetup, LinkStation, openSerialLinkPort, openTcpLinkPort, type LinkPort } from '../link/index.ts';
 import { RelayRunner } from '../relay/index.ts';
@@ -167,7 +167,7 @@ export class Gateway {
           station: config.station,
           hostname: config.hostname ?? config.station,
           peer: l.peer,
-          dictionary: CURRENT_DICTIONARY_VERSION,
+          dictionaries: SUPPORTED_DICTIONARY_VERSIONS,
           route: routeResolver(config.routes, base),
           clock: this.clock,
           log: llog,

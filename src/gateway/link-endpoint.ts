@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { bundleFromMessage, decodeBundle, encodeBundle, isCodecError, mailParamsFromBundle, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
 import { failpoint, type Clock, type QueuedMessage, type Recipient, type Route } from '../core/index.ts';
-import type { InboundSink, OutboundItem, OutboundSource, ProgressStore } from '../link/index.ts';
+import { LinkRefusal, type InboundSink, type OutboundItem, type OutboundSource, type ProgressStore } from '../link/index.ts';
 import { rfc5322Date } from '../mail/index.ts';
 import type { MessageStore } from '../queue/index.ts';
 import type { RelayRunner } from '../relay/index.ts';
@@ -17,7 +17,7 @@ export class LinkEndpoint implements OutboundSource, InboundSink {
   constructor(
     private readonly store: MessageStore,
     private readonly relay: RelayRunner,
-    private readonly o: { station: string; hostname: string; peer: string; dictionary: number; route: (address: string) => Route | null; clock: Clock; log: Logger },
+    private readonly o: { station: string; hostname: string; peer: string; dictionaries: readonly number[]; route: (address: string) => Route | null; clock: Clock; log: Logger },
   ) {
     // The queue's link table has exactly the ProgressStore methods.
     this.progress = store.link;
@@ -31,9 +31,11 @@ export class LinkEndpoint implements OutboundSource, InboundSink {
       const mine = m.recipients.filter((r) => r.state === 'queued' && r.route.kind === 'link' && r.route.target === this.o.peer);
       // Made when its first frame goes, and kept: a transfer resumed after a restart must send the same bytes,
       // and say how old they are (the deadlines inside count from when they were made).
-      const bundle = () => {
+      // Compressed with the best dictionary both stations hold (0: none), as the peer said in its hello.
+      const bundle = (peerDictionaries: readonly number[]) => {
         const now = this.o.clock.now();
-        return this.store.link.bundle(this.o.peer, id, () => encodeBundle(bundleFromMessage({ ...m, recipients: mine }, now), this.o.dictionary), now);
+        const dictionary = Math.max(0, ...this.o.dictionaries.filter((d) => peerDictionaries.includes(d)));
+        return this.store.link.bundle(this.o.peer, id, () => encodeBundle(bundleFromMessage({ ...m, recipients: mine }, now), dictionary), now);
       };
       const madeAt = this.store.link.madeAt(this.o.peer, id);
       // Only deadlines that end the attempt withdraw it from the link: R-mode BY, and ABY where there is an alternate.
@@ -50,6 +52,12 @@ export class LinkEndpoint implements OutboundSource, InboundSink {
     this.o.log.info({ msgId: id, peer: this.o.peer }, 'custody taken by the peer');
   }
 
+  refused(id: string, status: string, text: string): void {
+    this.o.log.warn({ msgId: id, peer: this.o.peer, status }, `the peer refused the message: ${text}`);
+    this.relay.linkRefused(id, this.o.peer, status, text);
+    this.store.link.forget(this.o.peer, id);
+  }
+
   expired(id: string): void {
     this.o.log.warn({ msgId: id, peer: this.o.peer }, 'deadline passed before the link carried it');
     this.relay.linkWithdrawn(id, this.o.peer);
@@ -60,8 +68,9 @@ export class LinkEndpoint implements OutboundSource, InboundSink {
   async accept(id: string, bytes: Uint8Array, openedAt: number): Promise<void> {
     if (this.store.get(id)) return; // taken before: the custody confirmation was lost
     const b = decodeBundle(bytes, { maxContent: 64 * 1024 * 1024, maxRecipients: 1000, dictionaries: SUPPORTED_DICTIONARY_VERSIONS });
-    if (isCodecError(b)) throw new Error(`bundle ${id} from ${this.o.peer}: ${b.error}: ${b.detail}`);
-    if (b.id !== id) throw new Error(`bundle ${id} from ${this.o.peer} names itself ${b.id}`);
+    // What cannot be decoded now never will be: refused for good, so the sender's DSN says why.
+    if (isCodecError(b)) throw new LinkRefusal(b.error === 'too-large' ? '5.3.4' : b.error === 'unknown-dictionary' ? '5.6.5' : '5.6.0', `the bundle cannot be decoded here: ${b.error}: ${b.detail}`);
+    if (b.id !== id) throw new LinkRefusal('5.6.0', `the bundle names itself ${b.id}, not ${id}`);
     const now = this.o.clock.now();
     // Deadlines count from when the transfer began (design.md: the receiver subtracts the transfer time); whole
     // ms, rounded down, as the queue keeps time.

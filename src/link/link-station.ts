@@ -17,19 +17,28 @@ import {
   type SessionFrame,
 } from '../codec/link-frame.ts';
 import { AirTime, MARGIN_MS } from './air-time.ts';
-import type { InboundSink, OutboundSource, ProgressStore } from './contracts.ts';
-import { proof, sameBytes, sessionKeys, type HelloTranscript, type SessionKeys } from './handshake.ts';
+import { LinkRefusal, type InboundSink, type OutboundSource, type ProgressStore } from './contracts.ts';
+import { answersCollidingHello, answersTurn, callBackoffMs, onNoAnswer, overIsIdle, reopenAfterTurns } from './decisions.ts';
+import { proof } from './handshake.ts';
+import { HelloState, type Session } from './hello-state.ts';
 import type { LinkOptions } from './link-options.ts';
 import type { LinkPort } from './link-port.ts';
 import { Receiver, type CompletedBundle } from './receiver.ts';
-import { Sender } from './sender.ts';
+import { Sender, type Settled } from './sender.ts';
 
 export type LinkEvent =
-  | { readonly type: 'up'; readonly peer: string; readonly dictionary: number }
+  | { readonly type: 'up'; readonly peer: string; readonly dictionary: number; readonly maxFrame: number; readonly window: number }
   | { readonly type: 'auth-failed'; readonly detail: string }
+  | { readonly type: 'no-answer'; readonly detail: string }
   | { readonly type: 'custody'; readonly id: string }
   | { readonly type: 'delivered'; readonly id: string }
+  /** A deadline passed: CANCEL asked the peer (its answer decides), or the message never went on the air. */
+  | { readonly type: 'cancel-asked'; readonly id: string }
   | { readonly type: 'expired'; readonly id: string }
+  | { readonly type: 'refused'; readonly id: string; readonly status: string; readonly text: string }
+  | { readonly type: 'deferred'; readonly id: string; readonly status: string; readonly text: string; readonly retryInMs: number }
+  /** We would not take a message from the peer (our sink refused it, or its deadline or size): what we answered. */
+  | { readonly type: 'refusing'; readonly id: string; readonly status: string; readonly text: string }
   | { readonly type: 'over'; readonly frames: number; readonly bytes: number; readonly airMs: number }
   /** A piece of a message put on the air (first time or again): what a monitor counts retransmissions by. */
   | { readonly type: 'segment'; readonly id: string; readonly offset: number; readonly bytes: number }
@@ -49,31 +58,33 @@ type Phase = 'down' | 'calling' | 'answered' | 'up';
 
 /** Propagation (at most about 130 ms around the earth) and serial buffering, counted into an OPEN's age besides the modem's latency. */
 const PATH_ALLOWANCE_MS = 150;
-/** Bytes an OPEN may grow by when its age field gets longer. */
-const AGE_FIELD_SLACK = 4;
+/** Bytes an OPEN may grow by when its age and deadline fields get longer. */
+const AGE_FIELD_SLACK = 8;
 /** Least wait for a caller's proof before an answered hello is given up (when we have mail to send). */
 const HALF_OPEN_MS = 30_000;
 /** Hellos answered in a row without the key proved, after which the answerer reports it. */
 const UNPROVEN_CALLS = 3;
 /** Answer timeouts in a row after which the session is presumed lost and a new hello is sent. */
 const MAX_UNANSWERED = 3;
+/** Calls without any reply after which the status says the peer does not answer. */
+const SILENT_CALLS = 3;
 
 /**
- * One end of the radio link (docs/protocol.md): hello and mutual authentication, half-duplex overs with
- * bounded airtime, selective-repeat ARQ, custody, and the scheduler's choice at every frame boundary. It
- * only reads the injected clock and writes the injected port, so it runs the same over a serial port in
- * real time and over the simulator in virtual time.
+ * One end of the radio link (docs/protocol.md): hello and mutual authentication (HelloState), half-duplex
+ * overs with bounded airtime (AirTime), selective-repeat ARQ and custody (Sender, Receiver), and the
+ * scheduler's choice at every frame boundary. The decisions themselves are pure functions (decisions.ts). It
+ * only reads the injected clock and writes the injected port, so it runs the same over a serial port in real
+ * time and over the simulator in virtual time.
  */
 export class LinkStation {
   private phase: Phase = 'down';
   /** The peer talks in a session we do not have (we restarted): call it as soon as it falls quiet. */
   private callWhenQuiet = false;
-  private keys?: SessionKeys;
-  private transcript?: HelloTranscript;
-  private myRole: 'caller' | 'answerer' = 'caller';
-  private myNonce: Uint8Array = new Uint8Array(0);
-  private peerAuthed = false;
+  private session?: Session;
+  private readonly hello: HelloState;
   private needAuthFrame = false;
+  /** A reply to a hello heard while our session is up: it goes at the start of our next over. */
+  private pendingReply?: Uint8Array;
   private readonly decoder: KissDecoder;
   readonly sender: Sender;
   readonly receiver: Receiver;
@@ -90,36 +101,35 @@ export class LinkStation {
   /** Answer timeouts in a row with no valid frame from the peer. */
   private unanswered = 0;
   private lastHelloAt: number | null = null;
-  /** Why the link is not up, when we know (the peer could not prove the key), for a status display. */
+  /** Why the link is not up, when we know (no answer, or the peer could not prove the key), for a status display. */
   private problem: string | null = null;
   /** Hellos answered in a row without the caller proving the key: it rejected our proof, or never heard it. */
   private unprovenCalls = 0;
-  /** We answered a hello and the caller has not proved the key yet. */
-  private awaitingProof = false;
   /** Until when an answered hello waits for the caller's proof before the half-open session is dropped. */
   private proofDueBy = 0;
   private replyTimer?: Timer;
   private silenceTimer?: Timer;
   private pumpTimer?: Timer;
   private turnTimer?: Timer;
-  private expiryTimer?: Timer;
+  private wakeTimer?: Timer;
   private stopped = false;
-  readonly stats = { overs: 0, framesOut: 0, bytesOut: 0, framesIn: 0, rejected: 0, helloAttempts: 0, authFrames: 0, authBytes: 0 };
+  readonly stats = { overs: 0, framesOut: 0, bytesOut: 0, framesIn: 0, rejected: 0, helloAttempts: 0, helloAnswers: 0, authFrames: 0, authBytes: 0 };
 
   constructor(
     private readonly opts: LinkOptions,
     private readonly deps: LinkDeps,
   ) {
-    const maxFrame = opts.maxFrame;
-    this.decoder = new KissDecoder(maxFrame + 64);
+    this.decoder = new KissDecoder(opts.maxFrame + 64);
     this.air = new AirTime(opts);
-    this.sender = new Sender(opts.peer, deps.progress, opts.scheduler ?? 'priority', maxFrame, opts.window);
+    this.hello = new HelloState(opts.station, opts.peer, opts.key);
+    const own = { maxFrame: opts.maxFrame, window: opts.window, dictionaries: opts.dictionaries ?? [0] };
+    this.sender = new Sender(opts.peer, deps.progress, opts.scheduler ?? 'priority', own, () => deps.clock.now());
     this.receiver = new Receiver(opts.peer, deps.progress, opts.maxBundle ?? 32 * 1024 * 1024);
     deps.port.onData((chunk) => this.onBytes(chunk));
   }
 
   get isUp(): boolean {
-    return this.phase === 'up' && this.peerAuthed;
+    return this.phase === 'up' && this.session !== undefined;
   }
 
   /** What a status display shows about this link. */
@@ -145,19 +155,23 @@ export class LinkStation {
   start(): void {
     this.sender.sync(this.deps.source.pending());
     if (this.opts.role === 'caller' && this.phase === 'down') this.sendHello();
-    this.armExpiry();
+    this.armWake();
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of [this.replyTimer, this.silenceTimer, this.pumpTimer, this.turnTimer, this.expiryTimer]) t?.cancel();
+    for (const t of [this.replyTimer, this.silenceTimer, this.pumpTimer, this.turnTimer, this.wakeTimer]) t?.cancel();
   }
 
   /** The outbound queue changed: pick up new messages, and speak if the channel is free. */
   notify(): void {
     if (this.stopped) return;
     this.sender.sync(this.deps.source.pending());
-    this.armExpiry();
+    this.armWake();
+    this.speakIfFree();
+  }
+
+  private speakIfFree(): void {
     if (this.phase === 'down') this.sendHello();
     else if (this.phase === 'answered') this.callPastHalfOpen();
     else if (this.isUp && this.channelFree()) this.beginOver();
@@ -214,89 +228,116 @@ export class LinkStation {
     if (this.transmitting || this.stopped) return;
     this.callWhenQuiet = false;
     this.phase = 'calling';
-    this.myRole = 'caller';
-    this.myNonce = this.deps.random.bytes(NONCE_BYTES);
+    const nonce = this.deps.random.bytes(NONCE_BYTES);
+    const now = this.deps.clock.now();
+    this.hello.called(nonce, now);
     this.helloAttempts++;
     this.stats.helloAttempts++;
+    if (this.helloAttempts > SILENT_CALLS && this.problem === null) {
+      this.problem = `no answer from ${this.opts.peer} to ${this.helloAttempts - 1} hellos (peer off the air, wrong frequency or profile)`;
+      this.deps.onEvent?.({ type: 'no-answer', detail: this.problem });
+    }
     this.keyUp();
-    const hello = encodeHello({ type: FrameType.HELLO, version: PROTOCOL_VERSION, station: this.opts.station, nonce: this.myNonce, caps: this.caps() });
-    this.stats.authBytes += hello.length;
-    this.write(hello);
+    const frame = encodeHello({ type: FrameType.HELLO, version: PROTOCOL_VERSION, station: this.opts.station, nonce, caps: this.caps() });
+    this.stats.authBytes += frame.length;
+    this.write(frame);
     this.transmitting = false;
-    // Back off on repeated silence, with jitter so two stations calling at once drift apart.
-    const backoff = Math.min(60_000, 1000 * 2 ** Math.min(this.helloAttempts - 1, 6)) * (0.5 + (this.deps.random.bytes(1)[0]! / 255));
+    // Back off on repeated silence, with jitter so two stations calling at once drift apart; a late reply to
+    // any recent hello is still taken.
+    const backoff = callBackoffMs(this.helloAttempts, this.deps.random.bytes(1)[0]! / 255);
     this.clear('reply');
-    this.replyTimer = this.deps.clock.setTimer(this.air.answerWaitMs(this.deps.clock.now()) + backoff, () => {
+    this.replyTimer = this.deps.clock.setTimer(this.air.answerWaitMs(now) + backoff, () => {
       this.replyTimer = undefined;
       if (this.phase === 'calling') this.sendHello();
     });
   }
 
   private onHello(h: HelloFrame): void {
-    if (h.station !== this.opts.peer) return this.reject(`hello from unexpected station ${h.station}`);
+    if (!this.hello.isPeer(h.station)) return this.reject(`hello from unexpected station ${h.station}`);
     if (h.version !== PROTOCOL_VERSION) return this.reject(`peer speaks protocol version ${h.version}`);
-    if (h.type === FrameType.HELLO) {
-      // Both called at once: the station with the smaller id answers, the other keeps calling.
-      if (this.phase === 'calling' && this.opts.station < h.station) return;
-      this.callWhenQuiet = false;
-      if (this.awaitingProof && ++this.unprovenCalls % UNPROVEN_CALLS === 0) {
-        this.problem = `${h.station} called ${this.unprovenCalls} times without proving the shared key (the keys differ, or our answers do not reach it)`;
-        this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
-      }
-      this.clear('reply');
-      this.myRole = 'answerer';
-      this.myNonce = this.deps.random.bytes(NONCE_BYTES);
-      this.transcript = { caller: h.station, answerer: this.opts.station, callerNonce: h.nonce, answererNonce: this.myNonce };
-      this.keys = sessionKeys(this.opts.key, this.transcript, 'answerer');
-      this.newSession();
-      this.phase = 'answered';
-      this.awaitingProof = true;
-      this.peerAuthed = false;
-      this.keyUp();
-      const reply = encodeHello({ type: FrameType.HELLO_REPLY, version: PROTOCOL_VERSION, station: this.opts.station, nonce: this.myNonce, caps: this.caps(), proof: proof(this.opts.key, this.transcript, 'answerer') });
-      this.stats.authBytes += reply.length;
-      this.write(reply);
-      this.transmitting = false;
-      const wait = this.air.answerWaitMs(this.deps.clock.now());
-      // The proof may come late over a modem with long, unannounced latency: wait at least HALF_OPEN_MS for it.
-      this.proofDueBy = this.deps.clock.now() + Math.max(wait, HALF_OPEN_MS);
-      this.replyTimer = this.deps.clock.setTimer(wait, () => {
-        this.replyTimer = undefined;
-        this.takeTurnIfPending();
-      });
+    if (h.type === FrameType.HELLO_REPLY) return this.onHelloReply(h);
+    const now = this.deps.clock.now();
+    if (this.isUp) {
+      // Our session stays until a new caller proves the key: a forged hello costs an answer, spaced out, and
+      // never the session. The answer rides at the start of our next over.
+      if (!this.hello.mayAnswer(now)) return this.reject('hello while a session is up (answer spaced out)');
+      this.pendingReply = this.helloReply(h, now);
+      if (!this.transmitting && !this.replyTimer && !this.silenceTimer) this.beginOver();
       return;
     }
-    if (this.phase !== 'calling') return;
-    const t: HelloTranscript = { caller: this.opts.station, answerer: h.station, callerNonce: this.myNonce, answererNonce: h.nonce };
-    if (!h.proof || !sameBytes(h.proof, proof(this.opts.key, t, 'answerer'))) {
+    // Both called at once: the station with the smaller id answers, the other keeps calling.
+    if (this.phase === 'calling' && !answersCollidingHello(this.opts.station, h.station)) return;
+    this.callWhenQuiet = false;
+    if (this.hello.offering && ++this.unprovenCalls % UNPROVEN_CALLS === 0) {
+      this.problem = `${h.station} called ${this.unprovenCalls} times without proving the shared key (the keys differ, or our answers do not reach it)`;
+      this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
+    }
+    this.clear('reply');
+    this.phase = 'answered';
+    const reply = this.helloReply(h, now);
+    this.keyUp();
+    this.write(reply);
+    this.transmitting = false;
+    const wait = this.air.answerWaitMs(this.deps.clock.now());
+    // The proof may come late over a modem with long, unannounced latency: wait at least HALF_OPEN_MS for it.
+    this.proofDueBy = this.deps.clock.now() + Math.max(wait, HALF_OPEN_MS);
+    this.replyTimer = this.deps.clock.setTimer(wait, () => {
+      this.replyTimer = undefined;
+      this.callPastHalfOpen();
+    });
+  }
+
+  private helloReply(h: HelloFrame, now: number): Uint8Array {
+    const nonce = this.deps.random.bytes(NONCE_BYTES);
+    const p = this.hello.answer(h, nonce, now);
+    this.stats.helloAnswers++;
+    const reply = encodeHello({ type: FrameType.HELLO_REPLY, version: PROTOCOL_VERSION, station: this.opts.station, nonce, caps: this.caps(), proof: p });
+    this.stats.authBytes += reply.length;
+    return reply;
+  }
+
+  private onHelloReply(h: HelloFrame): void {
+    if (this.isUp) return this.reject('hello reply while a session is up');
+    const s = this.hello.reply(h);
+    if (s === 'not-calling') return this.reject('hello reply without a call');
+    if (s === 'wrong-key') {
       this.problem = `${h.station} could not prove the shared key`;
       this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
       return;
     }
+    this.establish(s);
+  }
+
+  /** A session is proven (the answer's proof, or the caller's AUTH): it replaces whatever was before. */
+  private establish(s: Session): void {
+    this.session = s;
     this.problem = null;
     this.clear('reply');
-    this.transcript = t;
-    this.keys = sessionKeys(this.opts.key, t, 'caller');
-    this.newSession();
+    this.sender.reset(s.peerCaps);
+    this.receiver.reset();
+    this.peerOver = 0xff;
+    this.peerIdle = s.role === 'answerer' ? false : true;
+    this.unanswered = 0;
+    this.sender.sync(this.deps.source.pending());
     this.phase = 'up';
-    this.peerAuthed = true;
-    this.needAuthFrame = true;
+    this.needAuthFrame = s.role === 'caller';
     this.helloAttempts = 0;
+    this.unprovenCalls = 0;
     this.lastHelloAt = this.deps.clock.now();
-    this.deps.onEvent?.({ type: 'up', peer: h.station, dictionary: this.commonDictionary(h.caps.dictionaries) });
-    this.beginOver();
+    this.deps.onEvent?.({
+      type: 'up',
+      peer: this.opts.peer,
+      dictionary: this.commonDictionary(s.peerCaps.dictionaries),
+      maxFrame: Math.min(this.opts.maxFrame, s.peerCaps.maxFrame),
+      window: Math.min(this.opts.window, s.peerCaps.window),
+    });
+    if (s.role === 'caller') this.beginOver();
+    else if (this.opts.duplex === 'half') this.armSilence(); // the caller's over goes on: wait for it as for any over
   }
 
   private commonDictionary(theirs: readonly number[]): number {
     const mine = this.opts.dictionaries ?? [0];
     return Math.max(0, ...mine.filter((d) => theirs.includes(d)));
-  }
-
-  private newSession(): void {
-    this.sender.reset();
-    this.receiver.reset();
-    this.peerOver = 0xff;
-    this.sender.sync(this.deps.source.pending());
   }
 
   private reject(reason: string): void {
@@ -312,8 +353,8 @@ export class LinkStation {
     this.lastHeard = this.deps.clock.now();
     if (this.opts.duplex === 'half') {
       // Carrier: the peer is on the air. Its answer has begun; wait for the end of its over.
-      if (this.replyTimer) this.air.answerHeard(this.deps.clock.now());
-      this.clear('reply');
+      if (this.replyTimer && this.phase === 'up') this.air.answerHeard(this.deps.clock.now());
+      if (this.phase === 'up' || this.phase === 'down') this.clear('reply');
       this.armSilence();
     }
     for (const f of this.decoder.push(chunk)) if (f.command === 0) this.onFrame(f.payload);
@@ -321,13 +362,13 @@ export class LinkStation {
 
   private armSilence(): void {
     this.clear('silence');
-    // Without a session, a quiet channel is our chance to call. The peer's frames follow each other without
-    // gaps, so half the margin of quiet means its over has ended; it then waits a turnaround, a frame and the
-    // margin for an answer, and our hello (key-up, then a short frame) arrives within that.
-    const quietMs = this.keys ? 2 * this.air.maxFrameMs() + MARGIN_MS : MARGIN_MS / 2;
+    // The peer's frames follow each other back to back; a TNC hands each on whole, so the gap between two is at
+    // most a frame's airtime. A quiet longer than that and half the margin means its over has ended (its TURN
+    // was lost, or it has no session and we want to call): shorter than the wait of a peer for our answer.
+    const quietMs = this.session ? this.air.maxFrameMs() + MARGIN_MS / 2 : MARGIN_MS / 2;
     this.silenceTimer = this.deps.clock.setTimer(quietMs, () => {
       this.silenceTimer = undefined;
-      this.takeTurnIfPending(); // the peer fell silent without handing over: its turn frame was lost
+      this.onPeerQuiet();
     });
   }
 
@@ -339,51 +380,46 @@ export class LinkStation {
       const h = decodeHello(frame);
       return isFrameError(h) ? this.reject(h.detail) : this.onHello(h);
     }
-    if (!this.keys) {
+    const maxData = this.opts.maxFrame + 16;
+    if (this.session) {
+      const f = decodeSession(frame, this.session.keys.receive, maxData);
+      if (!isFrameError(f)) return this.onSessionFrame(f);
+      if (!this.hello.offering) return this.reject(f.detail);
+    } else if (!this.hello.offering) {
       // The peer talks in a session we do not have (we restarted): start a new one, at once on a full-duplex
       // line; on a half-duplex one when the peer falls quiet, since it is deaf while it sends.
-      if (this.phase === 'down') {
-        if (this.opts.duplex === 'full' && !this.replyTimer && !this.transmitting) this.sendHello();
+      if (this.phase === 'down' || this.phase === 'calling') {
+        if (this.opts.duplex === 'full' && this.phase === 'down' && !this.replyTimer && !this.transmitting) this.sendHello();
         else this.callWhenQuiet = true;
       }
       return this.reject('session frame before hello');
     }
-    const f = decodeSession(frame, this.keys.receive, this.opts.maxFrame + 16);
-    if (isFrameError(f)) return this.reject(f.detail);
-    if (!this.peerAuthed) {
-      if (f.type !== FrameType.AUTH || !this.transcript) return this.reject('frame before authentication');
-      if (!sameBytes(f.proof, proof(this.opts.key, this.transcript, 'caller'))) {
-        this.problem = `${this.opts.peer} could not prove the shared key`;
-        this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
-        return this.reject('frame before authentication');
-      }
-      this.problem = null;
-      this.peerAuthed = true;
-      this.phase = 'up';
-      this.unprovenCalls = 0;
-      this.awaitingProof = false;
-      this.lastHelloAt = this.deps.clock.now();
-      this.deps.onEvent?.({ type: 'up', peer: this.opts.peer, dictionary: this.commonDictionary(this.opts.dictionaries ?? [0]) });
-      return;
+    // Perhaps the AUTH of a caller we answered: only a proof of the key makes its session ours.
+    const s = this.hello.proven(frame, maxData);
+    if (s === undefined) return this.reject(this.session ? 'MAC mismatch' : 'frame before authentication');
+    if (s === 'bad-proof') {
+      this.problem = `${this.opts.peer} could not prove the shared key`;
+      this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
+      return this.reject('AUTH with a wrong proof');
     }
-    this.onSessionFrame(f);
+    this.establish(s);
   }
 
   private onSessionFrame(f: SessionFrame): void {
     this.needAuthFrame = false; // the answerer speaks in this session: it accepted our proof
     this.unanswered = 0;
     switch (f.type) {
-      case FrameType.RECORD:
+      case FrameType.RECORD: {
         for (const done of this.receiver.onRecord(f.seq, f.record, this.deps.clock.now())) this.accept(done);
-        for (const r of this.receiver.resumes.splice(0)) this.sender.onResume(r.xfer, r.offset);
-        return;
-      case FrameType.CUSTODY:
-        for (const id of f.ids) {
-          if (this.sender.custody(id)) {
-            this.deps.source.custodyConfirmed(id);
-            this.deps.onEvent?.({ type: 'custody', id });
-          }
+        for (const a of this.receiver.answers.splice(0)) {
+          const settled = this.sender.onAnswer(a);
+          if (settled) this.settle(settled);
         }
+        this.reportRefusals();
+        return;
+      }
+      case FrameType.CUSTODY:
+        for (const id of f.ids) if (this.sender.custody(id)) this.settle({ outcome: 'custody', id });
         return;
       case FrameType.CTRL: {
         const turn = (f.flags & CtrlFlag.TURN) !== 0;
@@ -396,7 +432,7 @@ export class LinkStation {
           this.peerIdle = (f.flags & CtrlFlag.IDLE) !== 0;
           // Custody comes in the peer's over once its store has the message; an idle peer has nothing left
           // to confirm, so a complete transfer still without custody lost its confirmation on the air.
-          this.sender.reopenQuiet(this.peerIdle ? 1 : 2);
+          this.sender.reopenQuiet(reopenAfterTurns(this.peerIdle));
           this.clear('silence');
           this.onPeerTurn();
         }
@@ -407,6 +443,34 @@ export class LinkStation {
     }
   }
 
+  /** The peer's answer decided a message's outcome: the outbound source records it, once. */
+  private settle(s: Settled): void {
+    const now = this.deps.clock.now();
+    if (s.outcome === 'custody') {
+      this.deps.source.custodyConfirmed(s.id);
+      this.deps.onEvent?.({ type: 'custody', id: s.id });
+    } else if (s.outcome === 'withdrawn') {
+      this.deps.source.expired(s.id, now);
+      this.deps.onEvent?.({ type: 'expired', id: s.id });
+    } else if (s.outcome === 'refused') {
+      this.deps.source.refused(s.id, s.status, s.text, now);
+      this.deps.onEvent?.({ type: 'refused', id: s.id, status: s.status, text: s.text });
+    } else {
+      this.deps.onEvent?.({ type: 'deferred', id: s.id, status: s.status, text: s.text, retryInMs: s.retryInMs });
+      this.armWake();
+    }
+  }
+
+  /** Refusals this side is about to send, for the log: a refused message is an event on both stations. */
+  private reportRefusals(): void {
+    for (const r of this.receiver.replies)
+      if (r.kind === RecordKind.REFUSE && !this.reported.has(r)) {
+        this.reported.add(r);
+        this.deps.onEvent?.({ type: 'refusing', id: r.id, status: r.status, text: r.text });
+      }
+  }
+  private readonly reported = new WeakSet<LinkRecord>();
+
   private accept(done: CompletedBundle): void {
     this.deps.sink.accept(done.id, done.bundle, done.openedAt).then(
       () => {
@@ -414,7 +478,13 @@ export class LinkStation {
         this.deps.onEvent?.({ type: 'delivered', id: done.id });
         if (this.isUp && this.channelFree()) this.beginOver();
       },
-      () => this.receiver.failed(done.id), // not durable: no custody; the sender keeps it and offers it again
+      (err: unknown) => {
+        // Not durable here: no custody. A refusal says why; anything else is a transient fault of our store.
+        const r = err instanceof LinkRefusal ? err : new LinkRefusal('4.3.0', `the receiving station could not store it: ${(err as Error)?.message ?? String(err)}`.slice(0, 200));
+        this.receiver.failed(done.id, r.status, r.text);
+        this.reportRefusals();
+        if (this.isUp && this.channelFree()) this.beginOver();
+      },
     );
   }
 
@@ -428,31 +498,46 @@ export class LinkStation {
     this.clear('turn');
     this.turnTimer = this.deps.clock.setTimer(1, () => {
       this.turnTimer = undefined;
-      if (!this.peerIdle || this.hasSomethingToSay()) this.beginOver();
+      if (answersTurn(this.peerIdle, this.hasSomethingToSay())) this.beginOver();
     });
   }
 
-  private takeTurnIfPending(): void {
+  /** The peer fell quiet without handing over: its TURN was lost (or, without a session, our chance to call). */
+  private onPeerQuiet(): void {
     if (this.stopped || this.transmitting) return;
-    if (this.phase === 'calling' || (this.phase === 'down' && this.callWhenQuiet)) return this.sendHello();
+    // Without a session: call now only if the peer was talking in a session we lack (our hello may have been
+    // lost in its over); otherwise the call's own back-off decides.
+    if ((this.phase === 'calling' || this.phase === 'down') && this.callWhenQuiet) return this.sendHello();
     if (this.phase === 'answered') return this.callPastHalfOpen();
     if (!this.isUp) return;
-    // Several overs without a single valid frame back: the peer has lost our session (it restarted).
-    if (++this.unanswered >= MAX_UNANSWERED) {
+    // It spoke after our over ended, so whatever of ours it did not acknowledge was lost.
+    if (this.sender.hasUnacked() && !this.opts.modemArq) this.sender.retransmitAll();
+    this.sender.reopenQuiet(reopenAfterTurns(false));
+    this.peerIdle = false;
+    this.beginOver();
+  }
+
+  /** Our over's answer did not come. */
+  private onAnswerTimeout(): void {
+    if (this.stopped || this.transmitting) return;
+    if (this.phase === 'answered') return this.callPastHalfOpen();
+    if (!this.isUp) return;
+    const action = onNoAnswer(++this.unanswered, this.sender.hasUnacked(), this.opts.modemArq ?? false, MAX_UNANSWERED);
+    if (action === 'hello') {
+      // Several overs without a single valid frame back: the peer has lost our session (it restarted).
       this.unanswered = 0;
       this.forgetSession();
       return this.sendHello();
     }
-    // No answer: resend what is unacknowledged (unless the modem does that itself), and ask again for custody.
-    if (this.sender.hasUnacked() && !this.opts.modemArq) this.sender.retransmitAll();
+    if (action === 'resend') this.sender.retransmitAll();
     this.sender.reopenQuiet(1);
     if (this.hasSomethingToSay() || !this.peerIdle) this.beginOver();
   }
 
   /**
    * A hello we answered whose caller has not proved the key: once the wait for that is over (the caller died,
-   * or our answer was lost), the half-open session is dropped and we call, if we have mail for the peer:
-   * otherwise no one might, as the peer may be a restarted answerer with nothing to send.
+   * or our answer was lost), we call, if we have mail for the peer: otherwise no one might, as the peer may be
+   * a restarted answerer with nothing to send. The offer stays open: a late AUTH for it is still taken.
    */
   private callPastHalfOpen(): void {
     if (this.phase !== 'answered' || this.sender.pendingIds().length === 0) return;
@@ -460,7 +545,7 @@ export class LinkStation {
     if (left > 0) {
       this.replyTimer ??= this.deps.clock.setTimer(left, () => {
         this.replyTimer = undefined;
-        this.takeTurnIfPending();
+        this.callPastHalfOpen();
       });
       return;
     }
@@ -470,8 +555,7 @@ export class LinkStation {
 
   private forgetSession(): void {
     this.phase = 'down';
-    this.keys = undefined;
-    this.peerAuthed = false;
+    this.session = undefined;
   }
 
   private hasSomethingToSay(): boolean {
@@ -481,21 +565,26 @@ export class LinkStation {
       this.receiver.replies.length > 0 ||
       this.sender.hasWork() ||
       this.sender.hasUnacked() ||
-      this.needAuthFrame
+      this.needAuthFrame ||
+      this.pendingReply !== undefined
     );
   }
 
   // ---- sending ---------------------------------------------------------------------------------------
 
   private beginOver(): void {
-    if (this.transmitting || this.stopped || !this.keys) return;
+    if (this.transmitting || this.stopped || !this.session) return;
     this.clear('reply');
     this.clear('silence');
     this.expire();
     this.keyUp();
-    if (this.needAuthFrame && this.transcript) {
+    if (this.pendingReply) {
+      this.write(this.pendingReply);
+      this.pendingReply = undefined;
+    }
+    if (this.needAuthFrame) {
       // Sent at the start of every over until the answerer shows, by a valid frame, that it took it.
-      const auth = encodeSession({ type: FrameType.AUTH, proof: proof(this.opts.key, this.transcript, 'caller') }, this.keys.send);
+      const auth = encodeSession({ type: FrameType.AUTH, proof: proof(this.opts.key, this.session.transcript, 'caller') }, this.session.keys.send);
       this.stats.authFrames++;
       this.stats.authBytes += auth.length;
       this.write(auth);
@@ -508,20 +597,20 @@ export class LinkStation {
 
   private writeCtrl(flags: number): void {
     const { ack, bitmap } = this.receiver.ackState();
-    this.write(encodeSession({ type: FrameType.CTRL, ack, bitmap, flags, over: this.sender.over & 0xff, echo: this.peerOver }, this.keys!.send));
+    this.write(encodeSession({ type: FrameType.CTRL, ack, bitmap, flags, over: this.sender.over & 0xff, echo: this.peerOver }, this.session!.keys.send));
   }
 
   private writeCustody(): void {
     while (this.receiver.custody.length) {
       const ids = this.receiver.custody.splice(0, 8);
-      this.write(encodeSession({ type: FrameType.CUSTODY, ids }, this.keys!.send));
+      this.write(encodeSession({ type: FrameType.CUSTODY, ids }, this.session!.keys.send));
     }
   }
 
   /** Writes the next frame when the previous one is about to leave the air: priority is decided per frame. */
   private pump(): void {
     this.pumpTimer = undefined;
-    if (!this.transmitting || this.stopped) return;
+    if (!this.transmitting || this.stopped || !this.session) return;
     const now = this.deps.clock.now();
     const lead = this.air.maxFrameMs();
     const wait = Math.ceil(this.air.freeAt - now - lead); // whole ms: epoch-sized times have no finer precision
@@ -536,6 +625,7 @@ export class LinkStation {
       if (!finishing) return this.endOver();
     }
     this.expire();
+    for (const r of this.receiver.replies.splice(0)) this.sender.queueControl(r);
     const next = this.sender.next(this.deps.clock.now());
     if (!next) return this.endOver();
     this.overRecords++;
@@ -547,21 +637,28 @@ export class LinkStation {
 
   /**
    * A RECORD frame. An OPEN's age also counts the time until the frame has left the air (the wait behind the
-   * frames before it, key-up included, and its own airtime) and the path to the peer, so deadlines the receiver
-   * counts from its arrival never grow across the hop.
+   * frames before it, key-up included, and its own airtime) and the path to the peer, and its deadline is that
+   * much nearer, so deadlines the receiver counts from its arrival never grow across the hop.
    */
   private recordFrame(seq: number, record: LinkRecord): Uint8Array {
-    const frame = (r: LinkRecord) => encodeSession({ type: FrameType.RECORD, seq, record: r }, this.keys!.send);
+    const frame = (r: LinkRecord) => encodeSession({ type: FrameType.RECORD, seq, record: r }, this.session!.keys.send);
     if (record.kind !== RecordKind.OPEN) return frame(record);
     const now = this.deps.clock.now();
     const airBytes = encodeKiss(frame(record), 0, this.opts.kissPort ?? 0).length + AGE_FIELD_SLACK;
-    const flightMs = this.air.leavesAirIn(now, airBytes) + PATH_ALLOWANCE_MS + (this.opts.latencyMs ?? 0);
-    return frame({ ...record, ageMs: record.ageMs + Math.ceil(flightMs) });
+    const flightMs = Math.ceil(this.air.leavesAirIn(now, airBytes) + PATH_ALLOWANCE_MS + (this.opts.latencyMs ?? 0));
+    const deadlineMs = record.deadlineMs === 0 ? 0 : Math.max(1, record.deadlineMs - flightMs);
+    return frame({ ...record, ageMs: record.ageMs + flightMs, deadlineMs });
   }
 
   private endOver(): void {
     this.writeCustody();
-    const idle = this.overRecords === 0 && !this.sender.hasUnacked() && !this.sender.hasWork();
+    const idle = overIsIdle({
+      records: this.overRecords,
+      unacked: this.sender.hasUnacked(),
+      work: this.sender.hasWork(),
+      awaitingAnswer: this.sender.awaitingAnswer(),
+      owing: this.receiver.deciding || this.receiver.replies.length > 0,
+    });
     this.writeCtrl(CtrlFlag.TURN | (idle ? CtrlFlag.IDLE : 0));
     this.sender.endOver();
     this.transmitting = false;
@@ -575,36 +672,45 @@ export class LinkStation {
         this.beginOver();
       });
     }
+    // Also the timer of messages waiting for custody or for the answer to a CANCEL: no answer, ask again.
     this.clear('reply');
     this.air.awaitAnswer();
     this.replyTimer = this.deps.clock.setTimer(this.air.answerWaitMs(this.deps.clock.now()), () => {
       this.replyTimer = undefined;
       this.air.forgetAnswer();
-      this.takeTurnIfPending();
+      this.onAnswerTimeout();
     });
   }
 
   // ---- deadlines -------------------------------------------------------------------------------------
 
-  /** Withdraws messages whose BY/ABY deadline has passed (design.md 4.8). */
+  /**
+   * Messages whose BY/ABY deadline has passed (design.md 4.8): one never on the air is withdrawn at once; for
+   * the others CANCEL asks the peer, and its answer (CANCELLED, or CUSTODY if it holds the message) decides.
+   */
   private expire(): void {
     // The sender's view of the queue, not the queue itself: this runs at every frame.
     const now = this.deps.clock.now();
     for (const id of this.sender.expiredIds(now)) {
-      this.sender.cancel(id);
-      this.deps.source.expired(id, now);
-      this.deps.onEvent?.({ type: 'expired', id });
+      const r = this.sender.cancel(id);
+      if (r === 'withdrawn') this.settle({ outcome: 'withdrawn', id });
+      else if (r === 'asked') this.deps.onEvent?.({ type: 'cancel-asked', id });
     }
   }
 
-  private armExpiry(): void {
-    this.expiryTimer?.cancel();
-    const next = Math.min(...this.deps.source.pending().map((i) => i.deadline ?? Infinity));
-    if (!Number.isFinite(next)) return;
-    this.expiryTimer = this.deps.clock.setTimer(Math.max(0, next - this.deps.clock.now()), () => {
+  /** One timer for the next thing due without the peer: a deadline, or a deferred message's retry. */
+  private armWake(): void {
+    this.wakeTimer?.cancel();
+    this.wakeTimer = undefined;
+    const next = this.sender.nextWakeAt();
+    if (next === undefined) return;
+    this.wakeTimer = this.deps.clock.setTimer(Math.max(0, next - this.deps.clock.now()), () => {
+      this.wakeTimer = undefined;
+      if (this.stopped) return;
       this.sender.sync(this.deps.source.pending()); // the sender sees what the queue holds now
       this.expire();
-      this.armExpiry();
+      this.armWake();
+      if (this.sender.hasWork()) this.speakIfFree();
     });
   }
 }

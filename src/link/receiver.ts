@@ -5,14 +5,22 @@ import { seqAdd, seqDiff } from './seq.ts';
 
 /** Most records held out of order, and so the width of the acknowledgement bitmap (64 bytes). */
 export const REORDER_WINDOW = 512;
+/** Most bytes of one transfer held ahead of a gap in its offsets (re-segmented records arrive after later ones). */
+const MAX_AHEAD_BYTES = 2 * 1024 * 1024;
 
 interface InTransfer {
   readonly id: string;
+  readonly xfer: number;
   readonly total: number;
   readonly hash: Uint8Array;
   readonly openedAt: number;
+  /** When the sender withdraws it (receiver's clock); past it the bundle is refused, not taken. */
+  readonly deadlineAt?: number;
   chunks: Uint8Array[];
   have: number;
+  /** Segments beyond `have`, by offset: a record re-segmented when sent again arrives after later ones. */
+  ahead: Map<number, Uint8Array>;
+  aheadBytes: number;
   resumeAsked: boolean;
 }
 
@@ -22,10 +30,17 @@ export interface CompletedBundle {
   readonly openedAt: number;
 }
 
+/** A refusal the receiver sent, remembered so that the same offer is answered at once. */
+export interface Refusal {
+  readonly status: string;
+  readonly text: string;
+}
+
 /**
  * The receiving half of the ARQ: records are applied in sequence order (out-of-order ones wait in a bounded
  * buffer), transfers are reassembled without allocating what the peer declares, and a complete transfer is
- * handed out only when its hash matches.
+ * handed out only when its hash matches and its deadline has not passed. Every offer ends in an answer the
+ * sender can act on: CUSTODY (held durably), CANCELLED (withdrawn, not held), or REFUSE (will not take it).
  */
 export class Receiver {
   private next = 0;
@@ -36,13 +51,17 @@ export class Receiver {
   owesAck = false;
   /** Ids to confirm in the next CUSTODY frame. */
   readonly custody: string[] = [];
-  /** Records for the sender (RESUME). */
+  /** Records for the sender (RESUME, CANCELLED, REFUSE), sent reliably by our own sending side. */
   readonly replies: LinkRecord[] = [];
-  /** RESUME records from the peer, for our own sending side, in sequence order. */
-  readonly resumes: { xfer: number; offset: number }[] = [];
+  /** Answers from the peer's receiver (RESUME, CANCELLED, REFUSE), for our own sending side, in sequence order. */
+  readonly answers: LinkRecord[] = [];
   /** Complete messages handed to the sink and not yet durable there: never handed out twice. */
   private readonly accepting = new Set<string>();
-  readonly stats = { records: 0, duplicates: 0, hashMismatches: 0, refused: 0 };
+  /** Messages the sender withdrew while the sink was taking them: answered once the sink has decided. */
+  private readonly cancelWhileAccepting = new Set<string>();
+  /** Permanent refusals, answered at once when the same message is offered again. */
+  private readonly refusals = new Map<string, Refusal>();
+  readonly stats = { records: 0, duplicates: 0, hashMismatches: 0, refused: 0, cancelled: 0 };
 
   constructor(
     private readonly peer: string,
@@ -56,6 +75,7 @@ export class Receiver {
     this.held.clear();
     this.transfers.clear();
     this.owesAck = false;
+    this.replies.length = 0;
   }
 
   onRecord(seq: number, record: LinkRecord, now = 0): CompletedBundle[] {
@@ -72,7 +92,7 @@ export class Receiver {
       this.held.delete(this.next);
       this.next = seqAdd(this.next, 1);
       this.stats.records++;
-      const c = this.apply(h.record, h.at);
+      const c = this.apply(h.record, h.at, now);
       if (c) done.push(c);
     }
     return done;
@@ -91,92 +111,162 @@ export class Receiver {
     return { ack: this.next, bitmap };
   }
 
-  private apply(r: LinkRecord, arrivedAt: number): CompletedBundle | undefined {
+  private apply(r: LinkRecord, arrivedAt: number, now: number): CompletedBundle | undefined {
     switch (r.kind) {
-      case RecordKind.OPEN: {
-        if (this.progress.isDelivered(this.peer, r.id)) {
-          this.stats.duplicates++;
-          this.custody.push(r.id); // confirm again: the first confirmation may have been lost
-          return undefined;
-        }
-        if (this.accepting.has(r.id)) return undefined; // custody follows once the sink has it
-        if (r.total > this.maxBundle) {
-          this.stats.refused++;
-          return undefined;
-        }
-        const prior = this.progress.received(this.peer, r.id);
-        const have = prior && prior.length <= r.total ? prior.length : 0;
-        this.transfers.set(r.xfer, { id: r.id, total: r.total, hash: r.hash, openedAt: arrivedAt - r.ageMs, chunks: have ? [prior!] : [], have, resumeAsked: false });
-        const done = this.append(r.xfer, r.offset, r.data);
-        // A sender that restarted (or lost our acknowledgements) goes on from what it knew: tell it what we hold.
-        const t = this.transfers.get(r.xfer);
-        if (!done && t && !t.resumeAsked && r.offset + r.data.length < t.have) this.replies.push({ kind: RecordKind.RESUME, xfer: r.xfer, offset: t.have });
-        return done;
-      }
+      case RecordKind.OPEN:
+        return this.open(r, arrivedAt, now);
       case RecordKind.DATA:
-        return this.append(r.xfer, r.offset, r.data);
-      case RecordKind.CANCEL: {
-        const t = this.transfers.get(r.xfer);
-        if (t) this.progress.forget(this.peer, t.id);
-        this.transfers.delete(r.xfer);
+        return this.append(r.xfer, r.offset, r.data, now);
+      case RecordKind.CANCEL:
+        this.cancel(r.id);
         return undefined;
-      }
       case RecordKind.RESUME:
-        this.resumes.push({ xfer: r.xfer, offset: r.offset });
+      case RecordKind.CANCELLED:
+      case RecordKind.REFUSE:
+        this.answers.push(r);
         return undefined;
       default:
         return undefined;
     }
   }
 
-  /** Adds a segment at `offset`: overlaps are trimmed, and a gap means we hold less than the sender thinks. */
-  private append(xfer: number, offset: number, data: Uint8Array): CompletedBundle | undefined {
-    const t = this.transfers.get(xfer);
-    if (!t) return undefined;
-    const end = offset + data.length;
-    if (offset > t.have || end > t.total) {
-      // Our progress was lost (or the sender is confused): ask once to go back to what we hold.
-      if (!t.resumeAsked) this.replies.push({ kind: RecordKind.RESUME, xfer, offset: t.have });
-      t.resumeAsked = true;
+  private open(r: Extract<LinkRecord, { kind: typeof RecordKind.OPEN }>, arrivedAt: number, now: number): CompletedBundle | undefined {
+    if (this.progress.isDelivered(this.peer, r.id)) {
+      this.stats.duplicates++;
+      this.custody.push(r.id); // confirm again: the first confirmation may have been lost
       return undefined;
     }
-    if (end > t.have) {
-      const piece = data.subarray(t.have - offset);
-      // Durable before it is acknowledged (contracts.ts): a restart resumes from here.
-      this.progress.appendReceived(this.peer, t.id, t.have, piece);
-      t.chunks.push(piece);
-      t.have = end;
-      t.resumeAsked = false;
+    if (this.accepting.has(r.id)) return undefined; // custody (or a refusal) follows once the sink has decided
+    const refused = this.refusals.get(r.id);
+    if (refused) return void this.refuse(r.id, refused.status, refused.text, true);
+    if (r.total > this.maxBundle) return void this.refuse(r.id, '5.3.4', `message too big for the radio link (${r.total} bytes; this station takes ${this.maxBundle})`, true);
+    const deadlineAt = r.deadlineMs > 0 ? arrivedAt + r.deadlineMs : undefined;
+    if (deadlineAt !== undefined && deadlineAt <= now) return void this.refuse(r.id, '5.4.7', 'delivery time expired before the radio link carried it', false);
+    for (const [x, t] of this.transfers) if (t.id === r.id && x !== r.xfer) this.transfers.delete(x); // reopened under a new number
+    const prior = this.progress.received(this.peer, r.id);
+    const have = prior && prior.length <= r.total ? prior.length : 0;
+    const t: InTransfer = {
+      id: r.id,
+      xfer: r.xfer,
+      total: r.total,
+      hash: r.hash,
+      openedAt: arrivedAt - r.ageMs,
+      ...(deadlineAt !== undefined ? { deadlineAt } : {}),
+      chunks: have ? [prior!] : [],
+      have,
+      ahead: new Map(),
+      aheadBytes: 0,
+      resumeAsked: false,
+    };
+    this.transfers.set(r.xfer, t);
+    // A sender that restarted (or lost our acknowledgements) goes on from what it knew: tell it what we hold,
+    // more (it skips ahead) or less (our progress was lost: it goes back).
+    if (r.offset > have || r.offset + r.data.length < have) {
+      t.resumeAsked = true;
+      this.replies.push({ kind: RecordKind.RESUME, xfer: r.xfer, offset: have });
+      if (r.offset > have) return undefined;
     }
-    return this.maybeComplete(xfer);
+    return this.append(r.xfer, r.offset, r.data, now);
   }
 
-  private maybeComplete(xfer: number): CompletedBundle | undefined {
-    const t = this.transfers.get(xfer)!;
+  /** The sender withdraws a message: answered by CUSTODY when it is already held, CANCELLED when it never will be. */
+  private cancel(id: string): void {
+    if (this.progress.isDelivered(this.peer, id)) return void this.custody.push(id);
+    if (this.accepting.has(id)) return void this.cancelWhileAccepting.add(id);
+    for (const [x, t] of this.transfers) if (t.id === id) this.transfers.delete(x);
+    this.progress.forget(this.peer, id);
+    this.stats.cancelled++;
+    this.replies.push({ kind: RecordKind.CANCELLED, id });
+  }
+
+  private refuse(id: string, status: string, text: string, remember: boolean): void {
+    this.stats.refused++;
+    for (const [x, t] of this.transfers) if (t.id === id) this.transfers.delete(x);
+    if (status.startsWith('5')) {
+      this.progress.forget(this.peer, id);
+      if (remember) this.refusals.set(id, { status, text });
+    }
+    this.replies.push({ kind: RecordKind.REFUSE, id, status, text });
+  }
+
+  /** Adds a segment at `offset`: overlaps are trimmed; a segment beyond a gap waits (bounded) for the gap to fill. */
+  private append(xfer: number, offset: number, data: Uint8Array, now: number): CompletedBundle | undefined {
+    const t = this.transfers.get(xfer);
+    if (!t || data.length === 0) return t && this.maybeComplete(t, now);
+    const end = offset + data.length;
+    if (end > t.total) return undefined; // a confused sender: ignored, and the hash decides at the end
+    if (offset > t.have) {
+      if (!t.ahead.has(offset) && t.aheadBytes + data.length <= MAX_AHEAD_BYTES) {
+        t.ahead.set(offset, data);
+        t.aheadBytes += data.length;
+      }
+      return undefined;
+    }
+    this.extend(t, offset, data);
+    // Segments that waited beyond the gap now follow on.
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const [o, d] of t.ahead) {
+        if (o > t.have) continue;
+        t.ahead.delete(o);
+        t.aheadBytes -= d.length;
+        this.extend(t, o, d);
+        moved = true;
+      }
+    }
+    return this.maybeComplete(t, now);
+  }
+
+  private extend(t: InTransfer, offset: number, data: Uint8Array): void {
+    const end = offset + data.length;
+    if (end <= t.have) return;
+    const piece = data.subarray(t.have - offset);
+    // Durable before it is acknowledged (contracts.ts): a restart resumes from here.
+    this.progress.appendReceived(this.peer, t.id, t.have, piece);
+    t.chunks.push(piece);
+    t.have = end;
+    t.resumeAsked = false;
+  }
+
+  private maybeComplete(t: InTransfer, now: number): CompletedBundle | undefined {
     if (t.have < t.total) return undefined;
     const bundle = Buffer.concat(t.chunks);
-    this.transfers.delete(xfer);
+    this.transfers.delete(t.xfer);
     if (!sameHash(bundleHash(bundle), t.hash)) {
       this.stats.hashMismatches++;
       this.progress.forget(this.peer, t.id);
-      this.replies.push({ kind: RecordKind.RESUME, xfer, offset: 0 });
-      this.transfers.set(xfer, { ...t, chunks: [], have: 0, resumeAsked: true });
+      this.replies.push({ kind: RecordKind.RESUME, xfer: t.xfer, offset: 0 });
+      this.transfers.set(t.xfer, { ...t, chunks: [], have: 0, ahead: new Map(), aheadBytes: 0, resumeAsked: true });
       return undefined;
     }
+    // The sender withdraws it at its deadline; taking it later would give the message two outcomes.
+    if (t.deadlineAt !== undefined && now > t.deadlineAt) return void this.refuse(t.id, '5.4.7', 'delivery time expired before the radio link carried it', false);
     this.accepting.add(t.id);
     return { id: t.id, bundle, openedAt: t.openedAt };
   }
 
-  /** The sink could not store it: forget the attempt, so the sender's next offer is taken again. */
-  failed(id: string): void {
+  /**
+   * The sink would not take it. A permanent refusal is remembered and sent; a transient one is sent too (the
+   * sender backs off and offers it again, and the bytes kept here make that offer complete at once). A message
+   * withdrawn meanwhile is answered CANCELLED instead.
+   */
+  failed(id: string, status: string, text: string): void {
     this.accepting.delete(id);
+    if (this.cancelWhileAccepting.delete(id)) return this.cancel(id);
+    this.refuse(id, status, text, true);
   }
 
   /** Called once the sink holds the message durably. */
   delivered(id: string): void {
     this.accepting.delete(id);
+    this.cancelWhileAccepting.delete(id);
     this.progress.markDelivered(this.peer, id);
     this.custody.push(id);
+  }
+
+  /** Whether the sink is still deciding about a message (its answer is owed). */
+  get deciding(): boolean {
+    return this.accepting.size > 0;
   }
 }
 

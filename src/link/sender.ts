@@ -1,12 +1,22 @@
 import { RecordKind, type LinkRecord } from '../codec/link-frame.ts';
 import type { OutboundItem, ProgressStore } from './contracts.ts';
-import { chooseFrameSize } from './frame-size.ts';
+import { deferralMs, expiryAction, windowFor } from './decisions.ts';
+import { LossEstimator } from './loss-estimator.ts';
 import { bundleHash, REORDER_WINDOW } from './receiver.ts';
 import { pickNext, type SchedulerMode } from './scheduler.ts';
 import { seqAdd, seqDiff } from './seq.ts';
 
+/**
+ * Where a message stands with the peer. `sending`: its bytes go as the scheduler chooses. `cancelling`: its
+ * deadline passed and CANCEL was sent; it stays here, keeping the link awake, until the peer answers CANCELLED
+ * (withdrawn) or CUSTODY (it had it already): only that answer decides the outcome. `deferred`: the peer refused
+ * it for a transient reason; offered again after a back-off.
+ */
+type TransferState = 'sending' | 'cancelling' | 'deferred';
+
 interface OutTransfer {
   readonly item: OutboundItem;
+  state: TransferState;
   /** The bundle bytes and their hash, made when the transfer first opens, and when that was. */
   bytes?: Uint8Array;
   madeAt?: number;
@@ -22,12 +32,37 @@ interface OutTransfer {
    * wait for its answer (an acknowledgement, or RESUME from what it holds) instead of sending what it has.
    */
   probing: boolean;
+  /** Deferred: when to offer it again, and how many transient refusals so far. */
+  retryAt: number;
+  deferrals: number;
 }
 
 interface Unacked {
   readonly record: LinkRecord;
   readonly over: number;
   readonly id?: string;
+}
+
+/** Bytes of a record sent again that no longer fit the frame size: they go as records of their own. */
+interface Spill {
+  readonly id: string;
+  readonly xfer: number;
+  readonly offset: number;
+  readonly data: Uint8Array;
+}
+
+/** What an answer from the peer decided about a message: the station reports it to the outbound source. */
+export type Settled =
+  | { readonly outcome: 'custody'; readonly id: string }
+  | { readonly outcome: 'withdrawn'; readonly id: string }
+  | { readonly outcome: 'refused'; readonly id: string; readonly status: string; readonly text: string }
+  | { readonly outcome: 'deferred'; readonly id: string; readonly status: string; readonly text: string; readonly retryInMs: number };
+
+/** What this session may use: our limits narrowed by the peer's hello. */
+export interface SessionLimits {
+  readonly maxFrame: number;
+  readonly window: number;
+  readonly dictionaries: readonly number[];
 }
 
 /**
@@ -44,38 +79,51 @@ export class Sender {
   private readonly byXfer = new Map<number, OutTransfer>();
   private nextXfer = 0;
   private readonly control: LinkRecord[] = [];
+  private spill: Spill[] = [];
   /** Overs sent so far; records remember theirs, so a peer's turn tells which ones it has not seen. */
   over = 0;
   frameSize: number;
-  private loss = 0;
+  private limits: SessionLimits;
+  private readonly loss: LossEstimator;
   private lastSent?: string;
-  private okSinceJudged = 0;
-  private lostSinceJudged = 0;
-  readonly stats = { records: 0, retransmissions: 0, dataBytes: 0 };
+  readonly stats = { records: 0, retransmissions: 0, dataBytes: 0, resegmented: 0 };
 
   constructor(
     private readonly peer: string,
     private readonly progress: ProgressStore,
     private readonly mode: SchedulerMode,
-    private readonly maxFrame: number,
-    private readonly window: number,
+    private readonly own: SessionLimits,
+    private readonly now: () => number,
   ) {
-    this.frameSize = maxFrame;
+    this.limits = own;
+    this.frameSize = own.maxFrame;
+    this.loss = new LossEstimator();
   }
 
-  /** A new session: sequence numbers restart; transfers resume from what the peer acknowledged. */
-  reset(): void {
+  /**
+   * A new session, with the peer's limits: sequence numbers restart; transfers resume from what the peer
+   * acknowledged; withdrawals still unanswered are asked again.
+   */
+  reset(peer?: SessionLimits): void {
+    this.limits = peer
+      ? { maxFrame: Math.min(this.own.maxFrame, peer.maxFrame), window: Math.min(this.own.window, Math.max(1, peer.window)), dictionaries: peer.dictionaries }
+      : this.own;
+    this.frameSize = Math.min(this.frameSize, this.limits.maxFrame);
+    if (peer) this.frameSize = this.loss.frameSize(this.limits.maxFrame, this.frameSize);
     // Transfers with data on the air unacknowledged: the peer may hold some of it.
-    const inFlight = new Set([...this.unacked.values()].filter((u) => u.id !== undefined && (u.record.kind === RecordKind.OPEN || u.record.kind === RecordKind.DATA) && u.record.data.length > 0).map((u) => u.id));
+    const inFlight = new Set([...this.unacked.values()].filter((u) => u.id !== undefined && isData(u.record) && u.record.data.length > 0).map((u) => u.id));
     this.nextSeq = 0;
     this.unacked.clear();
     this.retransmit = [];
     this.control.length = 0;
+    this.spill = [];
     this.byXfer.clear();
     for (const t of this.transfers.values()) {
       if (t.opened && inFlight.has(t.item.id)) t.probing = true;
       t.opened = false;
+      t.quietTurns = 0;
       t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, t.item.id));
+      if (t.state === 'cancelling') this.control.push({ kind: RecordKind.CANCEL, id: t.item.id });
     }
   }
 
@@ -86,31 +134,78 @@ export class Sender {
     for (const item of items) {
       if (this.transfers.has(item.id)) continue;
       // A bundle made by an earlier run was on the air before: the peer may hold more of it than it acknowledged.
-      const t: OutTransfer = { item, xfer: -1, opened: false, nextOffset: 0, quietTurns: 0, probing: item.madeAt !== undefined };
+      const t: OutTransfer = { item, state: 'sending', xfer: -1, opened: false, nextOffset: 0, quietTurns: 0, probing: item.madeAt !== undefined, retryAt: 0, deferrals: 0 };
       t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, item.id));
       this.transfers.set(item.id, t);
     }
   }
 
-  /** A record from the receiving side (RESUME) that must travel reliably. */
+  /** A record from the receiving side (RESUME, CANCELLED, REFUSE) that must travel reliably. */
   queueControl(record: LinkRecord): void {
     this.control.push(record);
   }
 
-  /** Withdraws a message whose deadline passed: the receiver is told to drop what it holds. */
-  cancel(id: string): void {
+  /**
+   * A message's deadline passed. One that never went on the air (no bundle made, in this run or an earlier
+   * one) is withdrawn at once; otherwise the peer may hold it, so CANCEL asks, and the answer decides.
+   */
+  cancel(id: string): 'withdrawn' | 'asked' | 'unknown' {
     const t = this.transfers.get(id);
-    if (!t) return;
-    if (t.opened) this.control.push({ kind: RecordKind.CANCEL, xfer: t.xfer });
-    this.drop(t);
+    if (!t) return 'unknown';
+    if (t.state === 'cancelling') return 'asked';
+    const everOnAir = t.bytes !== undefined || t.item.madeAt !== undefined || this.progress.sentOffset(this.peer, id) > 0;
+    if (expiryAction(everOnAir) === 'withdraw') {
+      this.drop(t);
+      return 'withdrawn';
+    }
+    if (t.opened) this.byXfer.delete(t.xfer);
+    t.opened = false;
+    t.state = 'cancelling';
+    this.neuter(id);
+    this.control.push({ kind: RecordKind.CANCEL, id });
+    return 'asked';
   }
 
+  /** CUSTODY from the peer: true when it settles a message of ours. */
   custody(id: string): boolean {
     const t = this.transfers.get(id);
     if (!t) return false;
     this.drop(t);
     this.progress.forget(this.peer, id);
     return true;
+  }
+
+  /** An answer record from the peer's receiver: what it decided, if it settles or defers a message. */
+  onAnswer(r: LinkRecord): Settled | undefined {
+    if (r.kind === RecordKind.RESUME) return void this.onResume(r.xfer, r.offset);
+    if (r.kind !== RecordKind.CANCELLED && r.kind !== RecordKind.REFUSE) return undefined;
+    const t = this.transfers.get(r.id);
+    if (!t) return undefined;
+    if (r.kind === RecordKind.CANCELLED) {
+      if (t.state !== 'cancelling') return undefined; // we did not ask (a forged or stale answer cannot withdraw mail)
+      this.drop(t);
+      this.progress.forget(this.peer, r.id);
+      return { outcome: 'withdrawn', id: r.id };
+    }
+    // The peer's deadline refusal: the same outcome as a withdrawal (DSN, or the alternate recipient).
+    if (r.status.startsWith('5') && r.status.endsWith('.4.7')) {
+      this.drop(t);
+      this.progress.forget(this.peer, r.id);
+      return { outcome: 'withdrawn', id: r.id };
+    }
+    if (r.status.startsWith('5')) {
+      this.drop(t);
+      this.progress.forget(this.peer, r.id);
+      return { outcome: 'refused', id: r.id, status: r.status, text: r.text };
+    }
+    if (t.state === 'cancelling') return undefined; // the CANCEL is answered separately
+    const retryInMs = deferralMs(t.deferrals++);
+    if (t.opened) this.byXfer.delete(t.xfer);
+    t.opened = false;
+    t.state = 'deferred';
+    t.retryAt = this.now() + retryInMs;
+    this.neuter(r.id);
+    return { outcome: 'deferred', id: r.id, status: r.status, text: r.text, retryInMs };
   }
 
   private drop(t: OutTransfer): void {
@@ -127,19 +222,30 @@ export class Sender {
   private neuter(id: string, keepFrom?: number): void {
     for (const [seq, u] of this.unacked) {
       const r = u.record;
-      if (u.id !== id || r.kind === RecordKind.CANCEL || r.kind === RecordKind.RESUME) continue;
+      if (u.id !== id || !isData(r)) continue;
       if (keepFrom !== undefined && r.offset < keepFrom) continue;
       this.unacked.set(seq, { record: { kind: RecordKind.DATA, xfer: r.xfer, offset: 0, data: new Uint8Array(0) }, over: u.over });
     }
+    this.spill = this.spill.filter((s) => s.id !== id || (keepFrom !== undefined && s.offset < keepFrom));
   }
 
   /** Whether there is anything to put on the air. */
   hasWork(): boolean {
-    return this.retransmit.length > 0 || this.control.length > 0 || (this.windowOpen() && this.choose() !== undefined);
+    return this.retransmit.length > 0 || this.control.length > 0 || (this.windowOpen() && (this.spill.length > 0 || this.choose() !== undefined));
   }
 
   hasUnacked(): boolean {
     return this.unacked.size > 0;
+  }
+
+  /**
+   * Messages whose outcome waits for the peer's word: complete and acknowledged without custody yet, or
+   * withdrawn without CANCELLED yet. They keep the link awake (an over is not idle while they wait).
+   */
+  awaitingAnswer(): number {
+    let n = 0;
+    for (const t of this.transfers.values()) if (t.state === 'cancelling' || this.isAwaitingCustody(t)) n++;
+    return n;
   }
 
   /** Messages still held for the peer (no custody yet). */
@@ -147,15 +253,29 @@ export class Sender {
     return [...this.transfers.keys()];
   }
 
-  /** Messages whose deadline (BY or ABY) has passed at `now`. */
+  /** Messages whose deadline (BY or ABY) has passed at `now` and that are not being withdrawn already. */
   expiredIds(now: number): string[] {
-    return [...this.transfers.values()].filter((t) => t.item.deadline !== undefined && t.item.deadline <= now).map((t) => t.item.id);
+    const out: string[] = [];
+    for (const t of this.transfers.values()) if (t.state !== 'cancelling' && t.item.deadline !== undefined && t.item.deadline <= now) out.push(t.item.id);
+    return out;
   }
 
-  /** Transfers fully sent and acknowledged but still without custody. */
-  private awaitingCustody(): OutTransfer[] {
-    const busy = new Set([...this.unacked.values()].map((u) => u.id));
-    return [...this.transfers.values()].filter((t) => t.opened && t.nextOffset >= total(t) && !busy.has(t.item.id));
+  /** The next moment something is due without the peer's help: a deadline, or a deferred message's retry. */
+  nextWakeAt(): number | undefined {
+    let at: number | undefined;
+    const now = this.now();
+    for (const t of this.transfers.values()) {
+      if (t.state === 'deferred' && t.retryAt <= now) t.state = 'sending';
+      const due = t.state === 'deferred' ? t.retryAt : t.state === 'sending' ? t.item.deadline : undefined;
+      if (due !== undefined && (at === undefined || due < at)) at = due;
+    }
+    return at;
+  }
+
+  private isAwaitingCustody(t: OutTransfer): boolean {
+    if (t.state !== 'sending' || !t.opened || t.nextOffset < total(t)) return false;
+    for (const u of this.unacked.values()) if (u.id === t.item.id) return false;
+    return !this.spill.some((s) => s.id === t.item.id);
   }
 
   /**
@@ -165,8 +285,8 @@ export class Sender {
    */
   reopenQuiet(afterTurns: number): number {
     let n = 0;
-    for (const t of this.awaitingCustody()) {
-      if (++t.quietTurns < afterTurns) continue;
+    for (const t of this.transfers.values()) {
+      if (!this.isAwaitingCustody(t) || ++t.quietTurns < afterTurns) continue;
       t.quietTurns = 0;
       this.byXfer.delete(t.xfer);
       t.opened = false;
@@ -175,9 +295,21 @@ export class Sender {
     return n;
   }
 
-  /** The profile's window, narrowed while loss is heavy so an over is not spent on frames that will be lost. */
+  /** A withdrawal without its answer after a turn: ask again (CANCEL is idempotent). */
+  reaskCancels(): void {
+    for (const t of this.transfers.values())
+      if (t.state === 'cancelling' && !this.control.some((c) => c.kind === RecordKind.CANCEL && c.id === t.item.id) && !this.cancelInFlight(t.item.id))
+        this.control.push({ kind: RecordKind.CANCEL, id: t.item.id });
+  }
+
+  private cancelInFlight(id: string): boolean {
+    for (const u of this.unacked.values()) if (u.record.kind === RecordKind.CANCEL && u.record.id === id) return true;
+    return false;
+  }
+
+  /** The session's window, narrowed while loss is heavy so an over is not spent on frames that will be lost. */
   effectiveWindow(): number {
-    return Math.max(8, Math.round(this.window * Math.min(1, 1.3 - this.loss)));
+    return windowFor(this.limits.window, this.loss.frameLoss(this.frameSize));
   }
 
   private windowOpen(): boolean {
@@ -192,15 +324,32 @@ export class Sender {
     return oldest;
   }
 
+  /** The highest priority among messages with data on the air not yet acknowledged (or cut to be sent again). */
+  private inFlightPriority(): number {
+    let p = -Infinity;
+    for (const u of this.unacked.values()) if (u.id !== undefined && isData(u.record) && u.record.data.length > 0) p = Math.max(p, this.transfers.get(u.id)?.item.priority ?? -Infinity);
+    for (const s of this.spill) p = Math.max(p, this.transfers.get(s.id)?.item.priority ?? -Infinity);
+    return p;
+  }
+
   private candidates() {
-    return [...this.transfers.values()].map((t) => ({
-      t,
-      id: t.item.id,
-      priority: t.item.priority,
-      ...(t.item.deadline !== undefined ? { deadline: t.item.deadline } : {}),
-      remaining: t.opened ? total(t) - t.nextOffset : Math.max(1, total(t) - t.nextOffset),
-      queuedAt: t.item.queuedAt,
-    })).filter((c) => c.remaining > 0);
+    const now = this.now();
+    const out = [];
+    // A message is not completed ahead of a higher priority whose lost pieces still have to go again: its last
+    // segment waits (priority order holds at the receiver, at the cost of one frame of this over).
+    const holdBelow = this.mode === 'priority' ? this.inFlightPriority() : -Infinity;
+    for (const t of this.transfers.values()) {
+      if (t.state === 'cancelling') continue;
+      if (t.state === 'deferred') {
+        if (t.retryAt > now) continue;
+        t.state = 'sending';
+      }
+      const remaining = t.opened ? total(t) - t.nextOffset : Math.max(1, total(t) - t.nextOffset);
+      if (remaining <= 0) continue;
+      if (t.item.priority < holdBelow && remaining <= (t.opened ? this.frameSize : this.openRoom(t.item.id))) continue;
+      out.push({ t, id: t.item.id, priority: t.item.priority, ...(t.item.deadline !== undefined ? { deadline: t.item.deadline } : {}), remaining, queuedAt: t.item.queuedAt });
+    }
+    return out;
   }
 
   /**
@@ -222,7 +371,7 @@ export class Sender {
    * an over may run a little long to finish it rather than leave its tail for the next over.
    */
   nextEndsWithin(bytes: number): boolean {
-    if (this.retransmit.length || this.control.length || !this.windowOpen()) return false;
+    if (this.retransmit.length || this.control.length || this.spill.length || !this.windowOpen()) return false;
     const choice = this.choose();
     return !!choice && choice.t.opened && choice.remaining <= bytes;
   }
@@ -231,14 +380,12 @@ export class Sender {
    * The record for the next frame, with its sequence number and the message it carries (if any), or undefined
    * when there is nothing to send.
    */
-  next(now = 0): { seq: number; record: LinkRecord; id?: string } | undefined {
+  next(now = this.now()): { seq: number; record: LinkRecord; id?: string } | undefined {
     while (this.retransmit.length) {
       const seq = this.retransmit.shift()!;
       const u = this.unacked.get(seq);
       if (!u) continue;
-      // A resent OPEN says how old the bundle is now, so the receiver's deadlines stay right.
-      const t = u.id !== undefined ? this.transfers.get(u.id) : undefined;
-      const record = u.record.kind === RecordKind.OPEN && t?.madeAt !== undefined ? { ...u.record, ageMs: Math.max(0, now - t.madeAt) } : u.record;
+      const record = this.again(u, now);
       this.unacked.set(seq, { ...u, record, over: this.over });
       this.stats.retransmissions++;
       return u.id === undefined ? { seq, record } : { seq, record, id: u.id };
@@ -246,11 +393,13 @@ export class Sender {
     const ctl = this.control.shift();
     if (ctl) return this.fresh(ctl);
     if (!this.windowOpen()) return undefined;
+    const s = this.spill.shift();
+    if (s) return this.fresh({ kind: RecordKind.DATA, xfer: s.xfer, offset: s.offset, data: s.data }, s.id);
     const choice = this.choose();
     if (!choice) return undefined;
     const t = choice.t;
     if (!t.opened) {
-      const bytes = materialize(t);
+      const bytes = this.materialize(t);
       t.madeAt ??= t.item.madeAt ?? now;
       t.xfer = this.nextXfer;
       this.nextXfer = (this.nextXfer + 1) & 0xffff;
@@ -258,19 +407,54 @@ export class Sender {
       this.byXfer.set(t.xfer, t);
       this.lastSent = t.item.id;
       // The first segment rides in the OPEN record: a short message is one frame.
-      const room = 'probeOnly' in choice ? 0 : Math.max(0, this.frameSize - Buffer.byteLength(t.item.id) - 24);
+      const room = 'probeOnly' in choice ? 0 : this.openRoom(t.item.id);
       const data = bytes.subarray(t.nextOffset, t.nextOffset + room);
-      const open: LinkRecord = { kind: RecordKind.OPEN, xfer: t.xfer, total: bytes.length, id: t.item.id, hash: t.hash!, ageMs: Math.max(0, now - t.madeAt!), offset: t.nextOffset, data };
+      const open: LinkRecord = {
+        kind: RecordKind.OPEN,
+        xfer: t.xfer,
+        total: bytes.length,
+        id: t.item.id,
+        hash: t.hash!,
+        ageMs: Math.max(0, now - t.madeAt!),
+        deadlineMs: deadlineIn(t, now),
+        offset: t.nextOffset,
+        data,
+      };
       t.nextOffset += data.length;
       this.stats.dataBytes += data.length;
       return this.fresh(open, t.item.id);
     }
     this.lastSent = t.item.id;
-    const data = materialize(t).subarray(t.nextOffset, t.nextOffset + this.frameSize);
+    const data = this.materialize(t).subarray(t.nextOffset, t.nextOffset + this.frameSize);
     const record: LinkRecord = { kind: RecordKind.DATA, xfer: t.xfer, offset: t.nextOffset, data };
     t.nextOffset += data.length;
     this.stats.dataBytes += data.length;
     return this.fresh(record, t.item.id);
+  }
+
+  private openRoom(id: string): number {
+    return Math.max(0, this.frameSize - Buffer.byteLength(id) - 28);
+  }
+
+  /**
+   * A record sent again: an OPEN says how old the bundle is now (so the receiver's deadlines stay right); a
+   * segment larger than today's frame size is cut to it, and the rest goes as records of its own (the receiver
+   * holds segments that arrive beyond a gap until it fills).
+   */
+  private again(u: Unacked, now: number): LinkRecord {
+    const r = u.record;
+    const t = u.id !== undefined ? this.transfers.get(u.id) : undefined;
+    if (!t || !isData(r)) return r;
+    const room = r.kind === RecordKind.OPEN ? this.openRoom(t.item.id) : this.frameSize;
+    let out: LinkRecord = r.kind === RecordKind.OPEN && t.madeAt !== undefined ? { ...r, ageMs: Math.max(0, now - t.madeAt), deadlineMs: deadlineIn(t, now) } : r;
+    if (r.data.length > room && room > 0) {
+      const rest = r.data.subarray(room);
+      for (let i = 0; i < rest.length; i += this.frameSize)
+        this.spill.push({ id: t.item.id, xfer: r.xfer, offset: r.offset + room + i, data: rest.subarray(i, i + this.frameSize) });
+      out = { ...out, data: r.data.subarray(0, room) } as LinkRecord;
+      this.stats.resegmented++;
+    }
+    return out;
   }
 
   private fresh(record: LinkRecord, id?: string): { seq: number; record: LinkRecord; id?: string } {
@@ -282,8 +466,8 @@ export class Sender {
   }
 
   /**
-   * The peer's acknowledgement. It has seen our overs up to `echo` (mod 256) to their end, so records of those
-   * overs that it does not acknowledge are lost and go again; the loss rate also sizes the frames.
+   * The peer's acknowledgement. It has seen our overs up to `echo` (mod 256), so records of those overs that
+   * it does not acknowledge are lost and go again; what was lost, and how, also sizes the frames.
    */
   onAck(ack: number, bitmap: Uint8Array, echo: number | null): void {
     const acked = (seq: number) => {
@@ -293,26 +477,24 @@ export class Sender {
       return i >= 0 && i < bitmap.length * 8 && (bitmap[i >> 3]! & (1 << (i & 7))) !== 0;
     };
     const touched = new Set<string>();
+    const judgedNow: { seq: number; bytes: number; lost: boolean }[] = [];
     for (const [seq, u] of [...this.unacked]) {
       const judged = echo !== null && ((echo - (u.over & 0xff)) & 0xff) < 128;
       if (acked(seq)) {
         this.unacked.delete(seq);
         if (u.id) touched.add(u.id);
         if (u.id && u.record.kind === RecordKind.OPEN) this.endProbe(u.id);
-        this.okSinceJudged++;
+        judgedNow.push({ seq, bytes: recordBytes(u.record), lost: false });
       } else if (judged) {
-        this.lostSinceJudged++;
+        judgedNow.push({ seq, bytes: recordBytes(u.record), lost: true });
         if (!this.retransmit.includes(seq)) this.retransmit.push(seq);
       }
     }
     this.retransmit.sort((a, b) => seqDiff(a, b));
-    // Loss is measured per judgement (an over answered), over every acknowledgement since the last one.
-    const sent = this.okSinceJudged + this.lostSinceJudged;
-    if (echo !== null && sent > 0) {
-      this.loss = 0.7 * this.loss + 0.3 * (this.lostSinceJudged / sent);
-      this.frameSize = chooseFrameSize(this.frameSize, this.loss, this.maxFrame);
-      this.okSinceJudged = 0;
-      this.lostSinceJudged = 0;
+    if (echo !== null && judgedNow.length > 0) {
+      judgedNow.sort((a, b) => seqDiff(a.seq, b.seq));
+      this.loss.judge(judgedNow);
+      this.frameSize = this.loss.frameSize(this.limits.maxFrame, this.frameSize);
     }
     for (const id of touched) this.saveProgress(id);
   }
@@ -322,8 +504,8 @@ export class Sender {
     const t = this.transfers.get(id);
     if (!t) return;
     let acked = t.nextOffset;
-    for (const u of this.unacked.values())
-      if (u.id === id && (u.record.kind === RecordKind.DATA || u.record.kind === RecordKind.OPEN)) acked = Math.min(acked, u.record.offset);
+    for (const u of this.unacked.values()) if (u.id === id && isData(u.record)) acked = Math.min(acked, u.record.offset);
+    for (const s of this.spill) if (s.id === id) acked = Math.min(acked, s.offset);
     this.progress.setSentOffset(this.peer, id, acked);
   }
 
@@ -332,9 +514,9 @@ export class Sender {
     if (t) t.probing = false;
   }
 
-  onResume(xfer: number, offset: number): void {
+  private onResume(xfer: number, offset: number): void {
     const t = this.byXfer.get(xfer);
-    if (!t) return;
+    if (!t || t.state !== 'sending') return;
     t.probing = false;
     this.neuter(t.item.id, offset);
     t.nextOffset = Math.min(offset, total(t));
@@ -353,29 +535,43 @@ export class Sender {
   }
 
   get lossRate(): number {
-    return this.loss;
+    return this.loss.frameLoss(this.frameSize);
   }
 
   /** Marks the end of an over: records sent from now on belong to the next one. */
   endOver(): void {
     this.over++;
   }
+
+  /** The transfer's bundle, made on first use for the dictionaries the peer holds. */
+  private materialize(t: OutTransfer): Uint8Array {
+    if (!t.bytes) {
+      const b = t.item.bundle;
+      t.bytes = typeof b === 'function' ? b(this.limits.dictionaries) : b;
+      t.hash = bundleHash(t.bytes);
+      if (t.nextOffset > t.bytes.length) t.nextOffset = 0;
+    }
+    return t.bytes;
+  }
+}
+
+function isData(r: LinkRecord): r is Extract<LinkRecord, { kind: typeof RecordKind.OPEN | typeof RecordKind.DATA }> {
+  return r.kind === RecordKind.OPEN || r.kind === RecordKind.DATA;
+}
+
+/** Bytes of a record's frame before KISS, for the loss estimate (what the bit errors had to hit). */
+function recordBytes(r: LinkRecord): number {
+  return 18 + (isData(r) ? r.data.length + (r.kind === RecordKind.OPEN ? r.id.length + 14 : 0) : 4);
+}
+
+/** The OPEN's deadline field: ms from now until the sender withdraws it, 0 for none (1 once it is due). */
+function deadlineIn(t: OutTransfer, now: number): number {
+  return t.item.deadline === undefined ? 0 : Math.max(1, Math.ceil(t.item.deadline - now));
 }
 
 /** Where a transfer goes on: what the peer acknowledged, checked against the bundle once it is made. */
 function resumeOffset(t: OutTransfer, acked: number): number {
   return t.bytes || typeof t.item.bundle !== 'function' ? Math.min(acked, total(t)) : acked;
-}
-
-/** The transfer's bundle, made on first use. */
-function materialize(t: OutTransfer): Uint8Array {
-  if (!t.bytes) {
-    const b = t.item.bundle;
-    t.bytes = typeof b === 'function' ? b() : b;
-    t.hash = bundleHash(t.bytes);
-    if (t.nextOffset > t.bytes.length) t.nextOffset = 0;
-  }
-  return t.bytes;
 }
 
 /** Bytes in the transfer: exact once made, the item's estimate before. */

@@ -166,6 +166,30 @@ export class RelayRunner {
     if (dsn.length) this.sendDsn(m, dsn, now);
   }
 
+  /**
+   * The peer refused the message for good (REFUSE over the radio link): each recipient waiting for that link
+   * fails with the peer's status, or goes to its alternate; the sender hears of it in one DSN.
+   */
+  linkRefused(id: string, peer: string, status: string, text: string): void {
+    const m = this.store.get(id);
+    if (!m) return;
+    const now = this.clock.now();
+    const dsn: DsnRecipient[] = [];
+    const cause: DeliveryStatus = { status, text: `refused by ${peer} over the radio link: ${text}`, at: now, remoteMta: peer };
+    m.recipients.forEach((rc, idx) => {
+      if (rc.state !== 'queued' || rc.route.kind !== 'link' || rc.route.target !== peer) return;
+      const d: DueRecipient = { messageId: id, idx, recipient: rc, attempts: 0 };
+      if (rc.arcpt) {
+        const b = this.redirect(m, d, cause, true);
+        if (b) dsn.push(b);
+        return;
+      }
+      this.store.record(id, idx, { state: 'failed', status: cause });
+      if (wantsDsn(rc.notify, 'failed')) dsn.push(block(rc, 'failed', cause));
+    });
+    if (dsn.length) this.sendDsn(m, dsn, now);
+  }
+
   /** Turns one result into the recipient's next state; returns the DSN block it owes, if any. */
   private decide(m: QueuedMessage, d: DueRecipient, r: AttemptResult, now: number): DsnRecipient | undefined {
     const rc = d.recipient;

@@ -1,0 +1,92 @@
+import { decodeSession, FrameType, isFrameError, type Capabilities, type HelloFrame } from '../codec/link-frame.ts';
+import { helloAnswerGapMs } from './decisions.ts';
+import { proof, sameBytes, sessionKeys, type HelloTranscript, type SessionKeys } from './handshake.ts';
+
+/** A session both stations can derive: whose hello, both nonces, the keys, and the peer's limits. */
+export interface Session {
+  readonly role: 'caller' | 'answerer';
+  readonly transcript: HelloTranscript;
+  readonly keys: SessionKeys;
+  readonly peerCaps: Capabilities;
+}
+
+/** Our own hellos kept answerable: a reply may come late (long modem latency, a TNC's backlog). */
+const KEEP_CALLS = 8;
+const CALL_LIFETIME_MS = 10 * 60_000;
+/** Hellos we answered whose caller has not proved the key yet; the oldest gives way. */
+const KEEP_CANDIDATES = 4;
+
+/**
+ * The hello's bookkeeping (docs/protocol.md section 4), apart from the radio: the nonces of our recent calls,
+ * so a reply to any of them is taken; the sessions we offered in answers, each becoming the session only when
+ * its caller proves the key with AUTH, so an unauthenticated hello never disturbs a session that is up; and
+ * the spacing of answers given while a session is up.
+ */
+export class HelloState {
+  private calls: { nonce: Uint8Array; at: number }[] = [];
+  private candidates: Session[] = [];
+  private unprovenAnswers = 0;
+  private lastAnswerAt = -Infinity;
+
+  constructor(
+    private readonly station: string,
+    private readonly peer: string,
+    private readonly psk: Uint8Array,
+  ) {}
+
+  /** We call with `nonce`. */
+  called(nonce: Uint8Array, now: number): void {
+    this.calls = [...this.calls.filter((c) => now - c.at < CALL_LIFETIME_MS).slice(-(KEEP_CALLS - 1)), { nonce, at: now }];
+  }
+
+  /** A reply to one of our recent calls that proves the key, as the session it opens; else why not. */
+  reply(h: HelloFrame): Session | 'wrong-key' | 'not-calling' {
+    if (this.calls.length === 0) return 'not-calling';
+    for (const c of [...this.calls].reverse()) {
+      const t: HelloTranscript = { caller: this.station, answerer: h.station, callerNonce: c.nonce, answererNonce: h.nonce };
+      if (h.proof && sameBytes(h.proof, proof(this.psk, t, 'answerer'))) {
+        this.calls = [];
+        return { role: 'caller', transcript: t, keys: sessionKeys(this.psk, t, 'caller'), peerCaps: h.caps };
+      }
+    }
+    return 'wrong-key';
+  }
+
+  /** We answer a hello with `nonce`: the session it offers waits for the caller's AUTH. Returns our proof. */
+  answer(h: HelloFrame, nonce: Uint8Array, now: number): Uint8Array {
+    const t: HelloTranscript = { caller: h.station, answerer: this.station, callerNonce: h.nonce, answererNonce: nonce };
+    this.candidates = [...this.candidates.slice(-(KEEP_CANDIDATES - 1)), { role: 'answerer', transcript: t, keys: sessionKeys(this.psk, t, 'answerer'), peerCaps: h.caps }];
+    this.lastAnswerAt = now;
+    this.unprovenAnswers++;
+    return proof(this.psk, t, 'answerer');
+  }
+
+  /** While a session is up, whether a new hello is answered now (unproven answers are spaced out). */
+  mayAnswer(now: number): boolean {
+    return now - this.lastAnswerAt >= helloAnswerGapMs(Math.max(0, this.unprovenAnswers - 1));
+  }
+
+  /**
+   * The offered session under whose key `frame` is an AUTH with the caller's proof, if any: it becomes the
+   * session. A frame that is not such an AUTH returns 'bad-proof' when it verifies but proves wrong.
+   */
+  proven(frame: Uint8Array, maxData: number): Session | 'bad-proof' | undefined {
+    for (const s of [...this.candidates].reverse()) {
+      const f = decodeSession(frame, s.keys.receive, maxData);
+      if (isFrameError(f) || f.type !== FrameType.AUTH) continue;
+      if (!sameBytes(f.proof, proof(this.psk, s.transcript, 'caller'))) return 'bad-proof';
+      this.candidates = [];
+      this.unprovenAnswers = 0;
+      return s;
+    }
+    return undefined;
+  }
+
+  get offering(): boolean {
+    return this.candidates.length > 0;
+  }
+
+  isPeer(station: string): boolean {
+    return station === this.peer;
+  }
+}
