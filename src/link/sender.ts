@@ -153,6 +153,7 @@ export class Sender {
     const t = this.transfers.get(id);
     if (!t) return 'unknown';
     if (t.state === 'cancelling') return 'asked';
+    t.quietTurns = 0;
     const everOnAir = t.bytes !== undefined || t.item.madeAt !== undefined || this.progress.sentOffset(this.peer, id) > 0;
     if (expiryAction(everOnAir) === 'withdraw') {
       this.drop(t);
@@ -286,6 +287,14 @@ export class Sender {
   reopenQuiet(afterTurns: number): number {
     let n = 0;
     for (const t of this.transfers.values()) {
+      if (t.state === 'cancelling') {
+        // The answer to a CANCEL can be a CUSTODY frame, which is not sequenced: ask again if it got lost.
+        if (this.cancelPending(t.item.id) || ++t.quietTurns < afterTurns) continue;
+        t.quietTurns = 0;
+        this.control.push({ kind: RecordKind.CANCEL, id: t.item.id });
+        n++;
+        continue;
+      }
       if (!this.isAwaitingCustody(t) || ++t.quietTurns < afterTurns) continue;
       t.quietTurns = 0;
       this.byXfer.delete(t.xfer);
@@ -295,14 +304,9 @@ export class Sender {
     return n;
   }
 
-  /** A withdrawal without its answer after a turn: ask again (CANCEL is idempotent). */
-  reaskCancels(): void {
-    for (const t of this.transfers.values())
-      if (t.state === 'cancelling' && !this.control.some((c) => c.kind === RecordKind.CANCEL && c.id === t.item.id) && !this.cancelInFlight(t.item.id))
-        this.control.push({ kind: RecordKind.CANCEL, id: t.item.id });
-  }
-
-  private cancelInFlight(id: string): boolean {
+  /** A CANCEL for the message is queued or on the air unacknowledged. */
+  private cancelPending(id: string): boolean {
+    if (this.control.some((c) => c.kind === RecordKind.CANCEL && c.id === id)) return true;
     for (const u of this.unacked.values()) if (u.record.kind === RecordKind.CANCEL && u.record.id === id) return true;
     return false;
   }
