@@ -51,6 +51,9 @@ interface Spill {
   readonly data: Uint8Array;
 }
 
+/** Expected loss of a frame above which the oldest unacknowledged record goes twice in an over. */
+const HOL_REPEAT_LOSS = 0.2;
+
 /** What an answer from the peer decided about a message: the station reports it to the outbound source. */
 export type Settled =
   | { readonly outcome: 'custody'; readonly id: string }
@@ -396,6 +399,8 @@ export class Sender {
     }
     const ctl = this.control.shift();
     if (ctl) return this.fresh(ctl);
+    const hol = this.repeatHeadOfLine();
+    if (hol) return hol;
     if (!this.windowOpen()) return undefined;
     const s = this.spill.shift();
     if (s) return this.fresh({ kind: RecordKind.DATA, xfer: s.xfer, offset: s.offset, data: s.data }, s.id);
@@ -435,6 +440,21 @@ export class Sender {
     this.stats.dataBytes += data.length;
     return this.fresh(record, t.item.id);
   }
+
+  /**
+   * On a lossy channel the oldest unacknowledged record is sent twice in an over: the receiver applies records in
+   * order, so while it is missing nothing behind it counts, and one loss of it would cost a whole over.
+   */
+  private repeatHeadOfLine(): { seq: number; record: LinkRecord; id?: string } | undefined {
+    if (this.holRepeated === this.over) return undefined;
+    const seq = this.oldestUnacked();
+    const u = seq === undefined ? undefined : this.unacked.get(seq);
+    if (seq === undefined || !u || u.over !== this.over || this.loss.frameLoss(recordBytes(u.record) - 18) < HOL_REPEAT_LOSS) return undefined;
+    this.holRepeated = this.over;
+    this.stats.retransmissions++;
+    return u.id === undefined ? { seq, record: u.record } : { seq, record: u.record, id: u.id };
+  }
+  private holRepeated = -1;
 
   private openRoom(id: string): number {
     return Math.max(0, this.frameSize - Buffer.byteLength(id) - 28);
