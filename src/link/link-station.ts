@@ -113,6 +113,8 @@ export class LinkStation {
   private turnTimer?: Timer;
   private wakeTimer?: Timer;
   private stopped = false;
+  /** Frames heard while no session was up, damaged (a failed check) or whole: the channel's first sample. */
+  private heardBeforeSession = { damaged: 0, whole: 0 };
   readonly stats = { overs: 0, framesOut: 0, bytesOut: 0, framesIn: 0, rejected: 0, helloAttempts: 0, helloAnswers: 0, authFrames: 0, authBytes: 0 };
 
   constructor(
@@ -313,7 +315,8 @@ export class LinkStation {
     this.session = s;
     this.problem = null;
     this.clear('reply');
-    this.sender.reset(s.peerCaps);
+    this.sender.reset(s.peerCaps, { ...this.heardBeforeSession, bytes: 60 });
+    this.heardBeforeSession = { damaged: 0, whole: 0 };
     this.receiver.reset();
     this.peerOver = 0xff;
     this.peerIdle = s.role === 'answerer' ? false : true;
@@ -375,9 +378,13 @@ export class LinkStation {
   private onFrame(frame: Uint8Array): void {
     this.stats.framesIn++;
     const type = peekType(frame);
-    if (isFrameError(type)) return this.reject(type.detail);
+    if (isFrameError(type)) {
+      if (!this.isUp) this.heardBeforeSession.damaged++;
+      return this.reject(type.detail);
+    }
     if (type === FrameType.HELLO || type === FrameType.HELLO_REPLY) {
       const h = decodeHello(frame);
+      if (!this.isUp) this.heardBeforeSession[isFrameError(h) && h.error === 'check' ? 'damaged' : 'whole']++;
       return isFrameError(h) ? this.reject(h.detail) : this.onHello(h);
     }
     const maxData = this.opts.maxFrame + 16;

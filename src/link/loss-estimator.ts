@@ -38,6 +38,10 @@ export class LossEstimator {
     this.n = this.lost = this.bits = 0;
   }
 
+  get hasEstimate(): boolean {
+    return this.ber !== undefined;
+  }
+
   /** Expected loss of a data frame of `size` bytes. */
   frameLoss(size: number): number {
     return 1 - Math.pow(1 - (this.ber ?? 0), 8 * (size + DATA_OVERHEAD));

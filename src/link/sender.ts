@@ -1,7 +1,7 @@
 import { RecordKind, type LinkRecord } from '../codec/link-frame.ts';
 import type { OutboundItem, ProgressStore } from './contracts.ts';
 import { deferralMs, expiryAction, windowFor } from './decisions.ts';
-import { LossEstimator } from './loss-estimator.ts';
+import { berFrom, bestFrameSize, LossEstimator } from './loss-estimator.ts';
 import { bundleHash, REORDER_WINDOW } from './receiver.ts';
 import { pickNext, type SchedulerMode } from './scheduler.ts';
 import { seqAdd, seqDiff } from './seq.ts';
@@ -41,6 +41,8 @@ interface Unacked {
   readonly record: LinkRecord;
   readonly over: number;
   readonly id?: string;
+  /** Sent again after a loss. */
+  readonly resent?: boolean;
 }
 
 /** Bytes of a record sent again that no longer fit the frame size: they go as records of their own. */
@@ -49,6 +51,18 @@ interface Spill {
   readonly xfer: number;
   readonly offset: number;
   readonly data: Uint8Array;
+}
+
+/** Frames heard during the hello: how many arrived damaged and how many whole, of about `bytes` each. */
+export interface HelloSample {
+  readonly damaged: number;
+  readonly whole: number;
+  readonly bytes: number;
+}
+
+/** A cautious first size: a collision also damages a frame, so two whole frames are presumed besides those heard. */
+function firstFrameSize(h: HelloSample, maxFrame: number): number {
+  return bestFrameSize(berFrom(h.damaged, h.damaged + h.whole + 2, 8 * h.bytes), maxFrame);
 }
 
 /** Expected loss of a frame above which the oldest unacknowledged record goes twice in an over. */
@@ -107,12 +121,15 @@ export class Sender {
    * A new session, with the peer's limits: sequence numbers restart; transfers resume from what the peer
    * acknowledged; withdrawals still unanswered are asked again.
    */
-  reset(peer?: SessionLimits): void {
+  reset(peer?: SessionLimits, heard?: HelloSample): void {
     this.limits = peer
       ? { maxFrame: Math.min(this.own.maxFrame, peer.maxFrame), window: Math.min(this.own.window, Math.max(1, peer.window)), dictionaries: peer.dictionaries }
       : this.own;
     this.frameSize = Math.min(this.frameSize, this.limits.maxFrame);
     if (peer) this.frameSize = this.loss.frameSize(this.limits.maxFrame, this.frameSize);
+    // Before any data has been judged, damaged frames heard during the hello say the channel is noisy: start
+    // with the frames that suit it instead of spending a whole over on large frames that will all be lost.
+    if (heard && heard.damaged >= 2 && !this.loss.hasEstimate) this.frameSize = Math.min(this.frameSize, firstFrameSize(heard, this.limits.maxFrame));
     // Transfers with data on the air unacknowledged: the peer may hold some of it.
     const inFlight = new Set([...this.unacked.values()].filter((u) => u.id !== undefined && isData(u.record) && u.record.data.length > 0).map((u) => u.id));
     this.nextSeq = 0;
@@ -393,7 +410,7 @@ export class Sender {
       const u = this.unacked.get(seq);
       if (!u) continue;
       const record = this.again(u, now);
-      this.unacked.set(seq, { ...u, record, over: this.over });
+      this.unacked.set(seq, { ...u, record, over: this.over, resent: true });
       this.stats.retransmissions++;
       return u.id === undefined ? { seq, record } : { seq, record, id: u.id };
     }
@@ -442,19 +459,23 @@ export class Sender {
   }
 
   /**
-   * On a lossy channel the oldest unacknowledged record is sent twice in an over: the receiver applies records in
-   * order, so while it is missing nothing behind it counts, and one loss of it would cost a whole over.
+   * The oldest unacknowledged record goes twice in an over when it was lost before or the channel is lossy: the
+   * receiver applies records in order, so while it is missing nothing behind it counts, and each loss of it
+   * costs a whole over.
    */
   private repeatHeadOfLine(): { seq: number; record: LinkRecord; id?: string } | undefined {
     if (this.holRepeated === this.over) return undefined;
     const seq = this.oldestUnacked();
     const u = seq === undefined ? undefined : this.unacked.get(seq);
-    if (seq === undefined || !u || u.over !== this.over || this.loss.frameLoss(recordBytes(u.record) - 18) < HOL_REPEAT_LOSS) return undefined;
+    if (seq === undefined || !u || u.over !== this.over) return undefined;
+    if (!u.resent && this.loss.frameLoss(recordBytes(u.record) - 18) < HOL_REPEAT_LOSS) return undefined;
     this.holRepeated = this.over;
     this.stats.retransmissions++;
     return u.id === undefined ? { seq, record: u.record } : { seq, record: u.record, id: u.id };
   }
   private holRepeated = -1;
+  /** Records acknowledged or found lost since the last judgement. */
+  private sinceJudged: { seq: number; bytes: number; lost: boolean }[] = [];
 
   private openRoom(id: string): number {
     return Math.max(0, this.frameSize - Buffer.byteLength(id) - 28);
@@ -515,9 +536,12 @@ export class Sender {
       }
     }
     this.retransmit.sort((a, b) => seqDiff(a, b));
-    if (echo !== null && judgedNow.length > 0) {
-      judgedNow.sort((a, b) => seqDiff(a.seq, b.seq));
-      this.loss.judge(judgedNow);
+    // Acknowledgements before the peer's turn (its over starts with one) count at the judgement that follows.
+    this.sinceJudged.push(...judgedNow);
+    if (echo !== null && this.sinceJudged.length > 0) {
+      this.sinceJudged.sort((a, b) => seqDiff(a.seq, b.seq));
+      this.loss.judge(this.sinceJudged);
+      this.sinceJudged = [];
       this.frameSize = this.loss.frameSize(this.limits.maxFrame, this.frameSize);
     }
     for (const id of touched) this.saveProgress(id);
