@@ -201,6 +201,8 @@ export class Gateway {
             onEvent: (e) => {
               if (e.type === 'segment') llog.trace(e, e.type);
               else if (e.type === 'auth-failed') llog.error(e, `link to ${l.peer}: ${e.detail}; links[].key must name a file with the same key on both stations`);
+              else if (e.type === 'no-answer') llog.warn(e, `link to ${l.peer}: ${e.detail}`);
+              else if (e.type === 'refused' || e.type === 'refusing' || e.type === 'deferred') llog.warn({ ...e, msgId: e.id }, e.type);
               else if (e.type === 'over' || e.type === 'rejected-frame') llog.debug(e, e.type);
               else llog.info(e, e.type);
             },
