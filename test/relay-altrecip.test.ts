@@ -51,6 +51,8 @@ function runner(routes: Record<string, Route>): RelayRunner {
       record: (id, idx, o, a) => store.delivery.record(id, idx, o, a),
       get: (id) => store.get(id),
       insert: (m) => store.insert(m),
+      transaction: (fn) => store.transaction(fn),
+      forgetLink: (peer, id) => store.forgetLink(peer, id),
     },
     {
       hostname: 'bravo.base.example',

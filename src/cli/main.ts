@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerDemo } from './demo-command.ts';
 import { registerQueue } from './queue-command.ts';
+import { registerOperatorCommands } from './operator-commands.ts';
 import { registerSim } from './sim-command.ts';
 import { registerStart } from './start-command.ts';
 import { registerStatus } from './status-command.ts';
@@ -12,6 +13,7 @@ const program = new Command('hfmail')
 registerStart(program);
 registerDemo(program);
 registerQueue(program);
+registerOperatorCommands(program);
 registerStatus(program);
 registerSim(program);
 registerStationTools(program);

@@ -47,7 +47,12 @@ export interface Route {
   readonly target: string;
 }
 
-export type RecipientState = 'queued' | 'delivered' | 'failed' | 'redirected';
+/**
+ * queued: waiting for delivery or the radio link. delivered, failed, redirected: final. held: kept back (by the
+ * operator, or automatically) until released. corrupt: the stored message cannot be decoded; quarantined, never
+ * delivered and never purged automatically. Only queued recipients are due for the relay or pending for a link.
+ */
+export type RecipientState = 'queued' | 'delivered' | 'failed' | 'redirected' | 'held' | 'corrupt';
 
 export interface Recipient {
   readonly address: string;

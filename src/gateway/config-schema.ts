@@ -86,6 +86,14 @@ export const configSchema = z
       })
       .strict()
       .default({ retryBaseS: 60, retryMaxS: 3600, giveUpS: 5 * 86400, altRecipWindowS: 1800, connectTimeoutS: 30, commandTimeoutS: 300, starttls: 'opportunistic', dnsServers: [], dnsTimeoutS: 10 }),
+    /**
+     * Finished messages (every recipient delivered, failed or redirected) are purged this many days after their
+     * last outcome; held, queued and corrupt ones never are. The link's record of what it took stays.
+     */
+    retention: z
+      .object({ deliveredDays: z.number().min(0).max(36_500).default(7) })
+      .strict()
+      .default({ deliveredDays: 7 }),
     /** Radio links: the peer station, its serial device, a firmware profile, and the pre-shared key file. */
     links: z
       .array(z.object({ peer: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a station id'), port: z.string(), profile: z.string(), key: z.string().optional() }).strict())

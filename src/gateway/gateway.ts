@@ -9,7 +9,8 @@ import { RelayRunner } from '../relay/index.ts';
 import { MessageStore } from '../queue/index.ts';
 import { SmtpFrontEnd, type FrontEndPolicy } from '../smtp/index.ts';
 import { ConfigError, type Config } from './config.ts';
-import { LinkEndpoint } from './link-endpoint.ts';
+import { LinkInbound, linkOutbound } from './link-endpoint.ts';
+import { startHousekeeping, type Housekeeping } from './housekeeping.ts';
 import { routeResolver } from './routes.ts';
 import { shippedProfiles } from './station-tools.ts';
 import { trustedNetworks } from './trust.ts';
@@ -38,6 +39,7 @@ export class Gateway {
   readonly links = new Map<string, LinkStation>();
   private linkRetry?: Timer;
   private statusTimer?: Timer;
+  private housekeeping?: Housekeeping;
   private stopped = false;
   /** The queue's clock (whole ms); the link stations get the injected clock as it is. */
   private readonly clock: Clock;
@@ -60,10 +62,10 @@ export class Gateway {
         nextDueAt: () => store.delivery.nextDueAt(),
         record: (id, idx, outcome, attempted) => store.delivery.record(id, idx, outcome, attempted),
         get: (id) => store.get(id),
-        insert: (m) => {
-          store.insert(m);
-          this.notifyLinks(); // a DSN or a redirected copy may be for the radio
-        },
+        // A DSN or a redirected copy for the radio wakes its link through store.onLinkWork.
+        insert: (m) => store.insert(m),
+        transaction: (fn) => store.transaction(fn),
+        forgetLink: (peer, id) => store.forgetLink(peer, id),
       },
       {
         hostname: config.hostname ?? config.station,
@@ -84,16 +86,17 @@ export class Gateway {
       clock,
       random,
       log: log.child({ component: 'smtp' }),
-      onStored: () => {
-        this.relay.kick();
-        this.notifyLinks();
-      },
+      onStored: () => this.relay.kick(),
     });
+    // Any message stored for a radio link (from SMTP, from the other link, a DSN, a redirected copy) wakes it.
+    this.store.onLinkWork((peer) => this.links.get(peer)?.notify());
   }
 
   async start(): Promise<{ host: string; port: number }> {
     const { host, port } = splitHostPort(this.opts.config.listen);
     this.address = await this.smtp.listen(port, host);
+    // Quarantine and retention (src/gateway/housekeeping.ts); the operator's commands from another process wake the relay and links.
+    this.housekeeping = startHousekeeping({ store: this.store, clock: this.clock, log: this.opts.log.child({ component: 'queue' }), deliveredDays: this.opts.config.retention.deliveredDays, onExternalChange: () => { this.relay.kick(); for (const l of this.links.values()) l.notify(); } });
     this.relay.start();
     await this.openLinks();
     this.writeStatus();
@@ -135,9 +138,6 @@ export class Gateway {
     }
   }
 
-  private notifyLinks(): void {
-    for (const l of this.links.values()) l.notify();
-  }
 
   /**
    * Opens every configured link. One that cannot open (no device, wrong profile) is reported and tried again
@@ -163,15 +163,18 @@ export class Gateway {
           port = await openSerialLinkPort({ path: l.port, baudRate: profile.serial.baudRate, dataBits: profile.serial.dataBits, stopBits: profile.serial.stopBits, parity: profile.serial.parity, rtscts: profile.serial.flowControl === 'rtscts' });
         }
         if (profile.kiss) for (const cmd of kissSetup(profile.kiss)) port.write(cmd);
-        const endpoint = new LinkEndpoint(this.store, this.relay, {
+        const endpointOptions = {
           station: config.station,
           hostname: config.hostname ?? config.station,
           peer: l.peer,
-          dictionaries: SUPPORTED_DICTIONARY_VERSIONS,
           route: routeResolver(config.routes, base),
           clock: this.clock,
           log: llog,
-        });
+          maxMessageSize: config.limits.maxMessageSize,
+          maxReceived: config.limits.maxReceived,
+        };
+        const outbound = linkOutbound(this.store, this.relay, endpointOptions);
+        const inbound = new LinkInbound(this.store, this.relay, endpointOptions);
         const station = new LinkStation(
           {
             station: config.station,
@@ -185,6 +188,8 @@ export class Gateway {
             turnaroundMs: profile.turnaroundMs,
             ...(profile.latencyMs !== undefined ? { latencyMs: profile.latencyMs } : {}),
             maxFrame: profile.maxFrameBytes,
+            // A bundle is its content compressed plus the envelope: never much above the content.
+            maxBundle: config.limits.maxMessageSize + 256 * 1024,
             window: profile.window,
             maxOverMs: profile.maxOverS * 1000,
             dictionaries: SUPPORTED_DICTIONARY_VERSIONS,
@@ -195,13 +200,15 @@ export class Gateway {
             clock: this.opts.clock ?? systemClock,
             random,
             port,
-            source: endpoint,
-            sink: endpoint,
-            progress: endpoint.progress,
+            source: outbound,
+            sink: inbound,
+            // The queue's link table has exactly the ProgressStore methods.
+            progress: this.store.link,
             onEvent: (e) => {
               if (e.type === 'segment') llog.trace(e, e.type);
               else if (e.type === 'auth-failed') llog.error(e, `link to ${l.peer}: ${e.detail}; links[].key must name a file with the same key on both stations`);
               else if (e.type === 'no-answer') llog.warn(e, `link to ${l.peer}: ${e.detail}`);
+              else if (e.type === 'error') llog.error(e, `link to ${l.peer}: ${e.detail}`);
               else if (e.type === 'refused' || e.type === 'refusing' || e.type === 'deferred') llog.warn({ ...e, msgId: e.id }, e.type);
               else if (e.type === 'over' || e.type === 'rejected-frame') llog.debug(e, e.type);
               else llog.info(e, e.type);
@@ -236,6 +243,7 @@ export class Gateway {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.housekeeping?.stop();
     this.statusTimer?.cancel();
     this.linkRetry?.cancel();
     for (const l of this.links.values()) l.stop();

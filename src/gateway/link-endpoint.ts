@@ -1,76 +1,70 @@
 import type { Logger } from 'pino';
 import { bundleFromMessage, decodeBundle, encodeBundle, isCodecError, mailParamsFromBundle, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
 import { failpoint, type Clock, type QueuedMessage, type Recipient, type Route } from '../core/index.ts';
-import { LinkRefusal, type InboundSink, type OutboundItem, type OutboundSource, type ProgressStore } from '../link/index.ts';
-import { rfc5322Date } from '../mail/index.ts';
-import type { MessageStore } from '../queue/index.ts';
+import { LinkRefusal, type InboundSink } from '../link/index.ts';
+import { countReceived, headerFields, rfc5322Date } from '../mail/index.ts';
+import { LinkOutbound, type MessageStore } from '../queue/index.ts';
 import type { RelayRunner } from '../relay/index.ts';
 
-/**
- * The queue as one radio link's endpoint: what waits for the peer (OutboundSource), where the peer's messages
- * land (InboundSink, durable before custody), and the link's progress (ProgressStore), all in the queue's
- * database.
- */
-export class LinkEndpoint implements OutboundSource, InboundSink {
-  readonly progress: ProgressStore;
+export interface LinkEndpointOptions {
+  readonly station: string;
+  readonly hostname: string;
+  readonly peer: string;
+  readonly route: (address: string) => Route | null;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Largest message content taken from the peer (the station's maxMessageSize). */
+  readonly maxMessageSize: number;
+  /** Received fields at which a message is a loop (RFC 5321 6.3). */
+  readonly maxReceived: number;
+}
 
+/** The best dictionary both stations hold (0: none). */
+export function commonDictionary(peerDictionaries: readonly number[]): number {
+  return Math.max(0, ...SUPPORTED_DICTIONARY_VERSIONS.filter((d) => peerDictionaries.includes(d)));
+}
+
+/**
+ * The outbound side of one radio link: the queue's LinkOutbound, given the codec to make bundles and the relay
+ * for the outcomes that need DSNs (a withdrawal, a refusal).
+ */
+export function linkOutbound(store: MessageStore, relay: RelayRunner, o: LinkEndpointOptions): LinkOutbound {
+  return new LinkOutbound(store, o.peer, {
+    now: () => o.clock.now(),
+    makeBundle: (m, recipients, dictionaries, now) => encodeBundle(bundleFromMessage({ ...m, recipients: [...recipients] }, now), commonDictionary(dictionaries)),
+    withdrawn: (id) => {
+      o.log.warn({ msgId: id, peer: o.peer }, 'deadline passed before the link carried it; the peer confirmed it does not hold it');
+      relay.linkWithdrawn(id, o.peer);
+    },
+    refused: (id, status, text) => {
+      o.log.warn({ msgId: id, peer: o.peer, status }, `the peer refused the message: ${text}`);
+      relay.linkRefused(id, o.peer, status, text);
+    },
+  });
+}
+
+/**
+ * Where the peer's messages land (the link's InboundSink): decoded, checked for loops, re-anchored, routed
+ * here, and stored durably (with the note of which peer handed it over) before custody is given. Whatever
+ * will never be taken is refused with the RFC 3463 status the sender's DSN will carry.
+ */
+export class LinkInbound implements InboundSink {
   constructor(
     private readonly store: MessageStore,
     private readonly relay: RelayRunner,
-    private readonly o: { station: string; hostname: string; peer: string; dictionaries: readonly number[]; route: (address: string) => Route | null; clock: Clock; log: Logger },
-  ) {
-    // The queue's link table has exactly the ProgressStore methods.
-    this.progress = store.link;
-  }
+    private readonly o: LinkEndpointOptions,
+  ) {}
 
-  pending(): readonly OutboundItem[] {
-    const items: OutboundItem[] = [];
-    for (const id of this.store.linkPending(this.o.peer)) {
-      const m = this.store.get(id);
-      if (!m) continue;
-      const mine = m.recipients.filter((r) => r.state === 'queued' && r.route.kind === 'link' && r.route.target === this.o.peer);
-      // Made when its first frame goes, and kept: a transfer resumed after a restart must send the same bytes,
-      // and say how old they are (the deadlines inside count from when they were made).
-      // Compressed with the best dictionary both stations hold (0: none), as the peer said in its hello.
-      const bundle = (peerDictionaries: readonly number[]) => {
-        const now = this.o.clock.now();
-        const dictionary = Math.max(0, ...this.o.dictionaries.filter((d) => peerDictionaries.includes(d)));
-        return this.store.link.bundle(this.o.peer, id, () => encodeBundle(bundleFromMessage({ ...m, recipients: mine }, now), dictionary), now);
-      };
-      const madeAt = this.store.link.madeAt(this.o.peer, id);
-      // Only deadlines that end the attempt withdraw it from the link: R-mode BY, and ABY where there is an alternate.
-      const deadlines = [m.params.by?.mode === 'R' ? m.params.by.at : undefined, mine.some((r) => r.arcpt) ? m.params.aby?.at : undefined].filter((x): x is number => x !== undefined);
-      items.push({ id, priority: m.priority.value, queuedAt: m.receivedAt, bundle, size: Math.ceil(m.content.length / 2), ...(madeAt !== undefined ? { madeAt } : {}), ...(deadlines.length ? { deadline: Math.min(...deadlines) } : {}) });
-    }
-    return items;
-  }
-
-  custodyConfirmed(id: string): void {
-    failpoint('custody-confirmed'); // the peer holds it; we have not recorded that yet
-    this.store.finishLink(id, this.o.peer, 'delivered', { status: '2.0.0', text: `in the custody of ${this.o.peer}`, at: this.o.clock.now(), remoteMta: this.o.peer });
-    this.store.link.forget(this.o.peer, id);
-    this.o.log.info({ msgId: id, peer: this.o.peer }, 'custody taken by the peer');
-  }
-
-  refused(id: string, status: string, text: string): void {
-    this.o.log.warn({ msgId: id, peer: this.o.peer, status }, `the peer refused the message: ${text}`);
-    this.relay.linkRefused(id, this.o.peer, status, text);
-    this.store.link.forget(this.o.peer, id);
-  }
-
-  expired(id: string): void {
-    this.o.log.warn({ msgId: id, peer: this.o.peer }, 'deadline passed before the link carried it');
-    this.relay.linkWithdrawn(id, this.o.peer);
-    this.store.link.forget(this.o.peer, id);
-  }
-
-  /** A message from the peer: decoded, re-anchored, routed here, stored (durably) before custody is given. */
   async accept(id: string, bytes: Uint8Array, openedAt: number): Promise<void> {
-    if (this.store.get(id)) return; // taken before: the custody confirmation was lost
-    const b = decodeBundle(bytes, { maxContent: 64 * 1024 * 1024, maxRecipients: 1000, dictionaries: SUPPORTED_DICTIONARY_VERSIONS });
-    // What cannot be decoded now never will be: refused for good, so the sender's DSN says why.
-    if (isCodecError(b)) throw new LinkRefusal(b.error === 'too-large' ? '5.3.4' : b.error === 'unknown-dictionary' ? '5.6.5' : '5.6.0', `the bundle cannot be decoded here: ${b.error}: ${b.detail}`);
+    const b = decodeBundle(bytes, { maxContent: this.o.maxMessageSize, maxRecipients: 1000, dictionaries: SUPPORTED_DICTIONARY_VERSIONS });
+    if (isCodecError(b)) {
+      if (b.error === 'too-large') throw new LinkRefusal('5.3.4', `message too big for ${this.o.station} (${this.o.maxMessageSize} bytes at most): ${b.detail}`);
+      throw new LinkRefusal(b.error === 'unknown-dictionary' ? '5.6.5' : '5.6.0', `the bundle cannot be decoded at ${this.o.station}: ${b.error}: ${b.detail}`);
+    }
     if (b.id !== id) throw new LinkRefusal('5.6.0', `the bundle names itself ${b.id}, not ${id}`);
+    // RFC 5321 6.3: too many Received fields is a loop; our own line comes on top of those it has.
+    const received = countReceived(headerFields(b.content)) + 1;
+    if (received >= this.o.maxReceived) throw new LinkRefusal('5.4.6', `routing loop detected at ${this.o.station}: ${received} Received header fields`);
     const now = this.o.clock.now();
     // Deadlines count from when the transfer began (design.md: the receiver subtracts the transfer time); whole
     // ms, rounded down, as the queue keeps time.
@@ -88,7 +82,9 @@ export class LinkEndpoint implements OutboundSource, InboundSink {
       submitter: { clientAddress: `link:${this.o.peer}`, clientHostname: '', helo: this.o.peer, trusted: true, ...(b.submitter?.user ? { user: b.submitter.user } : {}) },
       content: Buffer.concat([Buffer.from(trace, 'utf8'), b.content]),
     };
-    this.store.insert(message);
+    const taken = this.store.takeFromLink(this.o.peer, message, now);
+    if (taken === 'loop') throw new LinkRefusal('5.4.6', `routing loop: message ${id} has passed ${this.o.station} before`);
+    if (taken === 'taken-before') return; // its custody confirmation was lost: confirm again, take nothing
     failpoint('inbound-stored'); // durable here, custody not yet confirmed, not yet delivered
     this.o.log.info({ msgId: id, peer: this.o.peer, priority: b.priority.value, rcpts: recipients.length }, 'message taken from the link');
     this.relay.kick();

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Deadline, Notify, TypedAddress } from '../core/index.ts';
+import type { Deadline, DeliveryStatus, Notify, TypedAddress } from '../core/index.ts';
 import { levelLabel, remainingSeconds } from '../mail/index.ts';
-import { MessageStore, QUEUE_DB_FILE } from '../queue/index.ts';
+import { MessageStore, QUEUE_DB_FILE, type OperatorStatus } from '../queue/index.ts';
 import type { StationSettings } from './station.ts';
 
-/** One queued message as `hfmail queue` shows it (and prints as JSON). */
+/** One message not yet done (queued, held or corrupt) as `hfmail queue` shows it (and prints as JSON). */
 export interface QueueEntry {
   id: string;
+  /** Why a corrupt message cannot be decoded (what could be read of it is shown). */
+  problem?: string;
   priority: { value: number; source: string; requested?: number; level: string; label: string };
   size: number;
   sender: string;
@@ -28,7 +30,11 @@ export interface QueueEntry {
     arcpt?: string;
     route: string;
     state: string;
-    status?: { status: string; text: string; at: string; remoteReply?: string };
+    status?: { status: string; text: string; at: string; remoteReply?: string; remoteMta?: string };
+    /** A held recipient: who held it and why. */
+    held?: { by: string; reason: string };
+    /** A corrupt recipient: why its message cannot be decoded. */
+    corrupt?: { error: string };
   }[];
 }
 
@@ -48,10 +54,12 @@ export function queueSnapshot(settings: StationSettings, now = Date.now()): Queu
   const store = MessageStore.open(dataDir);
   try {
     const labels = config.priority.labels;
-    return store.list().map((m) => {
+    // Held and corrupt messages too, so the operator sees them and why; an undecodable one does not stop the listing.
+    return store.operator.list().map((m) => {
       const level = levelLabel(m.priority.value, config.priority.policy);
       const entry: QueueEntry = {
         id: m.id,
+        ...(m.problem !== undefined ? { problem: m.problem } : {}),
         priority: {
           value: m.priority.value,
           source: m.priority.source,
@@ -79,7 +87,7 @@ export function queueSnapshot(settings: StationSettings, now = Date.now()): Queu
           ...(r.arcpt ? { arcpt: typed(r.arcpt) } : {}),
           route: r.route.kind === 'mx' ? 'mx' : `${r.route.kind}:${r.route.target}`,
           state: r.state,
-          ...(r.status ? { status: { ...r.status, at: new Date(r.status.at).toISOString() } } : {}),
+          ...(r.status ? statusView(r.status) : {}),
         })),
       };
       if (m.params.envid !== undefined) entry.envid = m.params.envid;
@@ -91,6 +99,16 @@ export function queueSnapshot(settings: StationSettings, now = Date.now()): Queu
   } finally {
     store.close();
   }
+}
+
+function statusView(s: DeliveryStatus): Pick<QueueEntry['recipients'][number], 'status' | 'held' | 'corrupt'> {
+  const o = s as OperatorStatus;
+  const at = Number.isFinite(s.at) ? new Date(s.at).toISOString() : String(s.at);
+  return {
+    status: { status: s.status, text: s.text, at, ...(s.remoteReply !== undefined ? { remoteReply: s.remoteReply } : {}), ...(s.remoteMta !== undefined ? { remoteMta: s.remoteMta } : {}) },
+    ...(o.hold ? { held: { by: o.hold.by, reason: o.hold.reason } } : {}),
+    ...(o.quarantine ? { corrupt: { error: o.quarantine.error } } : {}),
+  };
 }
 
 function deadlineView(d: Deadline | undefined, now: number): DeadlineView | null {

@@ -42,7 +42,9 @@ export type LinkEvent =
   | { readonly type: 'over'; readonly frames: number; readonly bytes: number; readonly airMs: number }
   /** A piece of a message put on the air (first time or again): what a monitor counts retransmissions by. */
   | { readonly type: 'segment'; readonly id: string; readonly offset: number; readonly bytes: number }
-  | { readonly type: 'rejected-frame'; readonly reason: string };
+  | { readonly type: 'rejected-frame'; readonly reason: string }
+  /** The outbound source failed to record an outcome (its store threw): the message stays, and is asked about again. */
+  | { readonly type: 'error'; readonly detail: string };
 
 export interface LinkDeps {
   readonly clock: Clock;
@@ -155,22 +157,39 @@ export class LinkStation {
 
   /** Starts the link: the caller says hello at once; either side says hello later when it has traffic. */
   start(): void {
-    this.sender.sync(this.deps.source.pending());
+    this.syncSource();
     if (this.opts.role === 'caller' && this.phase === 'down') this.sendHello();
     this.armWake();
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of [this.replyTimer, this.silenceTimer, this.pumpTimer, this.turnTimer, this.wakeTimer]) t?.cancel();
+    for (const t of [this.replyTimer, this.silenceTimer, this.pumpTimer, this.turnTimer, this.wakeTimer, this.notifyTimer]) t?.cancel();
   }
 
-  /** The outbound queue changed: pick up new messages, and speak if the channel is free. */
+  /**
+   * The outbound queue changed: pick up new messages, and speak if the channel is free. Deferred to a timer of
+   * its own, so that a queue reacting to an outcome (a redirect, a DSN for the radio) never re-enters the link.
+   */
   notify(): void {
-    if (this.stopped) return;
-    this.sender.sync(this.deps.source.pending());
-    this.armWake();
-    this.speakIfFree();
+    if (this.stopped || this.notifyTimer) return;
+    this.notifyTimer = this.deps.clock.setTimer(0, () => {
+      this.notifyTimer = undefined;
+      if (this.stopped) return;
+      this.syncSource();
+      this.armWake();
+      this.speakIfFree();
+    });
+  }
+  private notifyTimer?: Timer;
+
+  /** What the queue holds for the peer; a queue that cannot be read now is read again at the next change. */
+  private syncSource(): void {
+    try {
+      this.sender.sync(this.deps.source.pending());
+    } catch (err) {
+      this.deps.onEvent?.({ type: 'error', detail: `could not read the queue: ${(err as Error)?.message ?? String(err)}` });
+    }
   }
 
   private speakIfFree(): void {
@@ -321,7 +340,7 @@ export class LinkStation {
     this.peerOver = 0xff;
     this.peerIdle = s.role === 'answerer' ? false : true;
     this.unanswered = 0;
-    this.sender.sync(this.deps.source.pending());
+    this.syncSource();
     this.phase = 'up';
     this.needAuthFrame = s.role === 'caller';
     this.helloAttempts = 0;
@@ -452,6 +471,16 @@ export class LinkStation {
 
   /** The peer's answer decided a message's outcome: the outbound source records it, once. */
   private settle(s: Settled): void {
+    try {
+      this.record(s);
+    } catch (err) {
+      // The queue could not record it (disk full, ...): the message stays there, so the link offers it again,
+      // and the peer's answer (custody, or CANCELLED) comes again and is recorded then.
+      this.deps.onEvent?.({ type: 'error', detail: `could not record ${s.outcome} of ${s.id}: ${(err as Error)?.message ?? String(err)}` });
+    }
+  }
+
+  private record(s: Settled): void {
     const now = this.deps.clock.now();
     if (s.outcome === 'custody') {
       this.deps.source.custodyConfirmed(s.id);
@@ -714,7 +743,7 @@ export class LinkStation {
     this.wakeTimer = this.deps.clock.setTimer(Math.max(0, next - this.deps.clock.now()), () => {
       this.wakeTimer = undefined;
       if (this.stopped) return;
-      this.sender.sync(this.deps.source.pending()); // the sender sees what the queue holds now
+      this.syncSource(); // the sender sees what the queue holds now
       this.expire();
       this.armWake();
       if (this.sender.hasWork()) this.speakIfFree();

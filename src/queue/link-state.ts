@@ -63,8 +63,8 @@ export class LinkState {
   isDelivered(peer: string, id: string): boolean {
     return this.s.delivered!.get(peer, id) !== undefined;
   }
-  markDelivered(peer: string, id: string): void {
-    this.s.markDelivered!.run(peer, id, Date.now()); // an audit time, not a protocol one
+  markDelivered(peer: string, id: string, at = Date.now()): void {
+    this.s.markDelivered!.run(peer, id, Math.floor(at)); // an audit time, not a protocol one
     this.s.dropPartial!.run(peer, id);
   }
   forget(peer: string, id: string): void {

@@ -16,6 +16,7 @@ import {
 } from './row-codec.ts';
 import { validateMessage } from './validate-message.ts';
 import { DeliveryTable } from './delivery-store.ts';
+import { QueueOperator } from './operator.ts';
 
 /** A recipient as list() reports it: the same shape as the core Recipient. */
 export type QueueSummaryRecipient = Recipient;
@@ -27,6 +28,20 @@ export interface QueueSummary extends Omit<QueuedMessage, 'content' | 'recipient
 }
 
 export const QUEUE_DB_FILE = 'queue.db';
+
+/** A message waiting for a radio link, without its content: what the link's scheduler needs. */
+export interface LinkItemRow {
+  id: string;
+  priority: number;
+  received_at: number;
+  size: number;
+  by_at: number | null;
+  by_mode: string | null;
+  aby_at: number | null;
+  /** 1 when a recipient still waiting for the link has an alternate (ARCPT). */
+  has_arcpt: number;
+  made_at: number | null;
+}
 
 /** How long a connection waits for another process's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -65,11 +80,17 @@ export class MessageStore {
   private readonly getTx: (id: string) => QueuedMessage | undefined;
   private readonly listTx: () => QueueSummary[];
   private readonly linkDueStmt: Database.Statement<[string], { message_id: string }>;
+  private readonly linkItemsStmt: Database.Statement<[string], LinkItemRow>;
+  private readonly linkListeners: ((peer: string) => void)[] = [];
+  /** Peers with new work from inserts not yet committed (inside an outer transaction). */
+  private readonly linkWork = new Set<string>();
   private readonly finishLinkStmt: Database.Statement<[string, string, string, string]>;
   /** Delivery attempts: due recipients and their outcomes (the relay's DeliveryStore reads through this). */
   readonly delivery: DeliveryTable;
   /** The radio link's progress and duplicate filter. */
   readonly link: LinkState;
+  /** The operator's hold, release, requeue, delete, quarantine and purge (src/queue/operator.ts). */
+  readonly operator: QueueOperator;
 
   static open(dataDir: string): MessageStore {
     mkdirSync(dataDir, { recursive: true });
@@ -115,8 +136,18 @@ export class MessageStore {
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM messages');
     this.delivery = new DeliveryTable(db, RECIPIENT_COLUMNS);
     this.link = new LinkState(db);
+    this.operator = new QueueOperator(db);
     this.linkDueStmt = db.prepare<[string], { message_id: string }>(
       `SELECT DISTINCT message_id FROM recipients WHERE state = 'queued' AND route_kind = 'link' AND route_target = ?`,
+    );
+    // One row per message waiting for the peer, without its content: what the link's scheduler needs.
+    this.linkItemsStmt = db.prepare<[string], LinkItemRow>(
+      `SELECT m.id, m.priority, m.received_at, m.size, m.by_at, m.by_mode, m.aby_at,
+         max(r.arcpt_addr IS NOT NULL) AS has_arcpt, lb.made_at
+       FROM recipients r JOIN messages m ON m.id = r.message_id
+       LEFT JOIN link_bundles lb ON lb.peer = r.route_target AND lb.id = m.id
+       WHERE r.state = 'queued' AND r.route_kind = 'link' AND r.route_target = ?
+       GROUP BY m.id`,
     );
     this.finishLinkStmt = db.prepare(`UPDATE recipients SET state = ?, status = ? WHERE message_id = ? AND route_kind = 'link' AND route_target = ? AND state = 'queued'`);
 
@@ -158,6 +189,8 @@ export class MessageStore {
     const recipients = msg.recipients.map((r, i) => encodeRecipient(msg.id, i, r));
     try {
       this.insertTx(row, recipients);
+      for (const r of msg.recipients) if (r.state === 'queued' && r.route.kind === 'link') this.linkWork.add(r.route.target);
+      this.flushLinkWork();
     } catch (err) {
       if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new QueueError('duplicate-id', `message ${msg.id} is already queued`, { cause: err });
@@ -182,6 +215,60 @@ export class MessageStore {
   /** How many messages the store holds, finished ones included (list() shows only unfinished ones). */
   count(): number {
     return this.countStmt.get()!.n;
+  }
+
+  /**
+   * Runs `fn` in one transaction (nested calls join it): outcomes and the DSNs or copies they cause commit
+   * together or not at all. Listeners hear of new link work only once the outermost transaction has committed.
+   */
+  transaction<T>(fn: () => T): T {
+    const outer = !this.db.inTransaction;
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      if (outer) this.linkWork.clear();
+      throw err;
+    } finally {
+      if (outer) this.flushLinkWork();
+    }
+  }
+
+  /** Called (after the commit) with the peer of every inserted message that waits for a radio link. */
+  onLinkWork(listener: (peer: string) => void): void {
+    this.linkListeners.push(listener);
+  }
+
+  private flushLinkWork(): void {
+    if (this.db.inTransaction || this.linkWork.size === 0) return;
+    const peers = [...this.linkWork];
+    this.linkWork.clear();
+    for (const p of peers) for (const l of this.linkListeners) l(p);
+  }
+
+  /**
+   * A message handed over by the radio link's `peer`, stored in one transaction with the note that this peer
+   * handed it over (duplicate suppression is per peer). 'taken-before': this peer handed it over already (its
+   * custody confirmation was lost): nothing changes. 'loop': the id is here, but did not come from this peer:
+   * the message has passed this station before.
+   */
+  takeFromLink(peer: string, msg: QueuedMessage, now: number): 'taken' | 'taken-before' | 'loop' {
+    return this.transaction(() => {
+      if (this.link.isDelivered(peer, msg.id)) return 'taken-before';
+      if (this.selectMessageStmt.get(msg.id) !== undefined) return 'loop';
+      this.insert(msg);
+      this.link.markDelivered(peer, msg.id, now);
+      return 'taken';
+    });
+  }
+
+  /** The radio link is done with a message's transfer to `peer`: its stored bundle and progress go. */
+  forgetLink(peer: string, id: string): void {
+    this.link.forget(peer, id);
+  }
+
+  /** What waits for the radio link to `peer`, one light row per message (no content). */
+  linkItems(peer: string): LinkItemRow[] {
+    return this.linkItemsStmt.all(peer);
   }
 
   /** Messages with recipients waiting for the radio link to `peer`. */

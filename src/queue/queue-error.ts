@@ -5,7 +5,10 @@
 export type QueueErrorCode =
   | 'duplicate-id' // a message with this id is already stored
   | 'invalid-message' // the message would not survive a round trip or breaks an invariant (no recipients, ...)
-  | 'unsupported-schema'; // the database was migrated by a newer version of hfmail
+  | 'unsupported-schema' // the database was migrated by a newer version of hfmail
+  | 'unknown-id' // an operator command named a message the queue does not hold
+  | 'corrupt-message' // the stored message cannot be decoded (release of a quarantined message that is still bad)
+  | 'bad-selection'; // an operator selection that cannot apply (hold --state held, an empty domain, ...)
 
 export class QueueError extends Error {
   override readonly name = 'QueueError';

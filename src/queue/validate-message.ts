@@ -29,6 +29,8 @@ const RECIPIENT_STATES: Record<RecipientState, true> = {
   delivered: true,
   failed: true,
   redirected: true,
+  held: true,
+  corrupt: true,
 };
 
 function invalid(detail: string): never {

@@ -7,8 +7,12 @@ export interface DeliveryStore {
   nextDueAt(): number | undefined;
   record(messageId: string, idx: number, outcome: AttemptOutcome, attempted?: boolean): void;
   get(id: string): QueuedMessage | undefined;
-  /** New messages the relay makes: DSNs and redirected copies. Durable on return. */
+  /** New messages the relay makes: DSNs and redirected copies. Durable on return (or with the transaction). */
   insert(message: QueuedMessage): void;
+  /** Runs `fn` in one transaction: an outcome and the DSN or copy it causes commit together or not at all. */
+  transaction<T>(fn: () => T): T;
+  /** The radio link is done with a message's transfer to `peer`: its stored bundle and progress go. */
+  forgetLink(peer: string, id: string): void;
 }
 
 export interface RetryPolicy {

@@ -116,8 +116,8 @@ export class RelayRunner {
     const live: DueRecipient[] = [];
     for (const d of g.due) {
       // RFC 2852 4.1.3: an R-mode deadline ends all attempts; ALTRECIP: an expired ABY redirects.
-      if (m.params.by?.mode === 'R' && m.params.by.at <= now) this.fail(m, d, { status: '5.4.7', text: 'delivery time expired', at: now });
-      else if (d.recipient.arcpt && m.params.aby && m.params.aby.at <= now) this.redirect(m, d, { status: '4.4.7', text: 'alternate-recipient deadline (ABY) passed', at: now });
+      if (m.params.by?.mode === 'R' && m.params.by.at <= now) this.store.transaction(() => this.fail(m, d, { status: '5.4.7', text: `delivery time (BY ${m.params.by!.requestedSeconds} s, R) expired before delivery was possible`, at: now }));
+      else if (d.recipient.arcpt && m.params.aby && m.params.aby.at <= now) this.store.transaction(() => this.redirect(m, d, { status: '4.4.7', text: 'alternate-recipient deadline (ABY) passed', at: now }));
       else live.push(d);
     }
     if (!live.length) return;
@@ -132,14 +132,18 @@ export class RelayRunner {
       const status: DeliveryStatus = { status: code === 'ENOTFOUND' ? '5.1.2' : dnsFailure ? '4.4.3' : '4.4.1', text: detail, at: now };
       results = live.map(() => (status.status.startsWith('5') ? { kind: 'permanent', status } : { kind: 'temporary', status, unreachable: true }));
     }
-    const dsn: DsnRecipient[] = [];
-    results.forEach((r, i) => {
-      const d = live[i]!;
-      const outcome = this.decide(m, d, r, now);
-      if (outcome) dsn.push(outcome);
+    // Each recipient's outcome, its redirected copy and the DSN that reports them commit together.
+    this.store.transaction(() => {
+      const dsn: DsnRecipient[] = [];
+      results.forEach((r, i) => {
+        const d = live[i]!;
+        const outcome = this.decide(m, d, r, now);
+        if (outcome) dsn.push(outcome);
+      });
+      failpoint('outcomes-recorded'); // states written, DSN not yet: a crash here rolls back both
+      if (dsn.length) this.sendDsn(m, dsn, now);
     });
     log.info({ results: results.map((r, i) => `${live[i]!.recipient.address}: ${r.kind} ${r.status.status}`) }, 'delivery attempt');
-    if (dsn.length) this.sendDsn(m, dsn, now);
   }
 
   /**
@@ -147,23 +151,32 @@ export class RelayRunner {
    * alternate and an expired ABY are redirected, the others fail with 5.4.7; the sender hears of it.
    */
   linkWithdrawn(id: string, peer: string): void {
-    const m = this.store.get(id);
-    if (!m) return;
-    const now = this.clock.now();
-    const dsn: DsnRecipient[] = [];
-    m.recipients.forEach((rc, idx) => {
-      if (rc.state !== 'queued' || rc.route.kind !== 'link' || rc.route.target !== peer) return;
-      const d: DueRecipient = { messageId: id, idx, recipient: rc, attempts: 0 };
-      if (rc.arcpt && m.params.aby && m.params.aby.at <= now) {
-        const b = this.redirect(m, d, { status: '4.4.7', text: 'alternate-recipient deadline (ABY) passed before the radio link carried it', at: now }, true);
-        if (b) dsn.push(b);
-        return;
-      }
-      const status: DeliveryStatus = { status: '5.4.7', text: `delivery time expired before the radio link to ${peer} carried it`, at: now };
-      this.store.record(id, idx, { state: 'failed', status });
-      if (wantsDsn(rc.notify, 'failed')) dsn.push(block(rc, 'failed', status));
+    this.store.transaction(() => {
+      const m = this.store.get(id);
+      if (!m) return;
+      const now = this.clock.now();
+      const dsn: DsnRecipient[] = [];
+      const byPassed = m.params.by?.mode === 'R' && m.params.by.at <= now;
+      const abyPassed = !!m.params.aby && m.params.aby.at <= now;
+      m.recipients.forEach((rc, idx) => {
+        if (rc.state !== 'queued' || rc.route.kind !== 'link' || rc.route.target !== peer) return;
+        const d: DueRecipient = { messageId: id, idx, recipient: rc, attempts: 0 };
+        // ALTRECIP: an expired ABY redirects the recipients that have an alternate, and only those.
+        if (rc.arcpt && abyPassed) {
+          const b = this.redirect(m, d, { status: '4.4.7', text: `alternate-recipient deadline (ABY) passed before the radio link to ${peer} carried it`, at: now }, true);
+          if (b) dsn.push(b);
+          return;
+        }
+        // RFC 2852: an R-mode BY ends every attempt for every recipient. Otherwise (ABY without an alternate)
+        // the recipient keeps waiting for the link, in a new bundle without the redirected ones.
+        if (!byPassed) return;
+        const status: DeliveryStatus = { status: '5.4.7', text: `delivery time (BY ${m.params.by!.requestedSeconds} s, R) expired before the radio link to ${peer} carried it`, at: now };
+        this.store.record(id, idx, { state: 'failed', status });
+        if (wantsDsn(rc.notify, 'failed')) dsn.push(block(rc, 'failed', status));
+      });
+      this.store.forgetLink(peer, id);
+      if (dsn.length) this.sendDsn(m, dsn, now);
     });
-    if (dsn.length) this.sendDsn(m, dsn, now);
   }
 
   /**
@@ -171,23 +184,26 @@ export class RelayRunner {
    * fails with the peer's status, or goes to its alternate; the sender hears of it in one DSN.
    */
   linkRefused(id: string, peer: string, status: string, text: string): void {
-    const m = this.store.get(id);
-    if (!m) return;
-    const now = this.clock.now();
-    const dsn: DsnRecipient[] = [];
-    const cause: DeliveryStatus = { status, text: `refused by ${peer} over the radio link: ${text}`, at: now, remoteMta: peer };
-    m.recipients.forEach((rc, idx) => {
-      if (rc.state !== 'queued' || rc.route.kind !== 'link' || rc.route.target !== peer) return;
-      const d: DueRecipient = { messageId: id, idx, recipient: rc, attempts: 0 };
-      if (rc.arcpt) {
-        const b = this.redirect(m, d, cause, true);
-        if (b) dsn.push(b);
-        return;
-      }
-      this.store.record(id, idx, { state: 'failed', status: cause });
-      if (wantsDsn(rc.notify, 'failed')) dsn.push(block(rc, 'failed', cause));
+    this.store.transaction(() => {
+      const m = this.store.get(id);
+      if (!m) return;
+      const now = this.clock.now();
+      const dsn: DsnRecipient[] = [];
+      const cause: DeliveryStatus = { status, text: `refused by ${peer} over the radio link: ${text}`, at: now, remoteMta: peer };
+      m.recipients.forEach((rc, idx) => {
+        if (rc.state !== 'queued' || rc.route.kind !== 'link' || rc.route.target !== peer) return;
+        const d: DueRecipient = { messageId: id, idx, recipient: rc, attempts: 0 };
+        if (rc.arcpt) {
+          const b = this.redirect(m, d, cause, true);
+          if (b) dsn.push(b);
+          return;
+        }
+        this.store.record(id, idx, { state: 'failed', status: cause });
+        if (wantsDsn(rc.notify, 'failed')) dsn.push(block(rc, 'failed', cause));
+      });
+      this.store.forgetLink(peer, id);
+      if (dsn.length) this.sendDsn(m, dsn, now);
     });
-    if (dsn.length) this.sendDsn(m, dsn, now);
   }
 
   /** Turns one result into the recipient's next state; returns the DSN block it owes, if any. */

@@ -1,0 +1,89 @@
+import { failpoint, type QueuedMessage, type Recipient } from '../core/index.ts';
+import type { LinkItemRow as ItemRow, MessageStore } from './message-store.ts';
+
+/**
+ * A message waiting for the radio link, as the link's scheduler sees it (the link's OutboundItem, satisfied
+ * structurally: the queue does not import the link): ids, priority, deadlines and size, never the body. The
+ * bundle is made, from the stored message, only when its transfer first opens.
+ */
+export interface LinkItem {
+  readonly id: string;
+  readonly priority: number;
+  readonly deadline?: number;
+  readonly queuedAt: number;
+  readonly size: number;
+  readonly madeAt?: number;
+  readonly bundle: (peerDictionaries: readonly number[]) => Uint8Array;
+}
+
+/** What the queue cannot do itself: make a bundle (the codec), and the outcomes that need the relay's DSN rules. */
+export interface LinkOutboundDeps {
+  /** The bundle of `message` for the recipients the link carries, compressed with one of the peer's dictionaries. */
+  makeBundle(message: QueuedMessage, recipients: readonly Recipient[], peerDictionaries: readonly number[], now: number): Uint8Array;
+  /** A deadline passed and the peer confirmed it does not hold the message. */
+  withdrawn(id: string, now: number): void;
+  /** The peer will not take it, for good. */
+  refused(id: string, status: string, text: string, now: number): void;
+  readonly now: () => number;
+}
+
+
+/**
+ * The queue as one radio link's outbound side (the link's OutboundSource): one indexed query lists what waits
+ * for the peer, light; custody is recorded here, in one transaction with forgetting the transfer.
+ */
+export class LinkOutbound {
+  constructor(
+    private readonly store: MessageStore,
+    private readonly peer: string,
+    private readonly deps: LinkOutboundDeps,
+  ) {}
+
+  pending(): readonly LinkItem[] {
+    return this.store.linkItems(this.peer).map((r) => this.item(r));
+  }
+
+  private item(r: ItemRow): LinkItem {
+    // Only deadlines that end the attempt withdraw it from the link: an R-mode BY (all recipients), and an ABY
+    // when a recipient still waiting for the link has an alternate. ABY without ARCPT has no effect.
+    const deadlines = [r.by_mode === 'R' ? r.by_at : null, r.has_arcpt ? r.aby_at : null].filter((x): x is number => x !== null);
+    const id = r.id;
+    return {
+      id,
+      priority: r.priority,
+      queuedAt: r.received_at,
+      size: r.size,
+      ...(r.made_at !== null ? { madeAt: r.made_at } : {}),
+      ...(deadlines.length ? { deadline: Math.min(...deadlines) } : {}),
+      // Made when its first frame goes, and kept: a transfer resumed after a restart must send the same bytes,
+      // and say how old they are (the deadlines inside count from when they were made).
+      bundle: (dictionaries) => {
+        const now = this.deps.now();
+        return this.store.link.bundle(this.peer, id, () => {
+          const m = this.store.get(id);
+          if (!m) throw new Error(`message ${id} is no longer in the queue`);
+          const mine = m.recipients.filter((rc) => rc.state === 'queued' && rc.route.kind === 'link' && rc.route.target === this.peer);
+          return this.deps.makeBundle(m, mine, dictionaries, now);
+        }, now);
+      },
+    };
+  }
+
+  custodyConfirmed(id: string): void {
+    failpoint('custody-confirmed'); // the peer holds it; we have not recorded that yet
+    const now = this.deps.now();
+    this.store.transaction(() => {
+      this.store.finishLink(id, this.peer, 'delivered', { status: '2.0.0', text: `in the custody of ${this.peer}`, at: now, remoteMta: this.peer });
+      this.store.link.forget(this.peer, id);
+    });
+  }
+
+  expired(id: string, now: number): void {
+    this.deps.withdrawn(id, now);
+  }
+
+  refused(id: string, status: string, text: string, now: number): void {
+    this.deps.refused(id, status, text, now);
+  }
+}
+
