@@ -83,9 +83,12 @@ export const configSchema = z
         /** Resolvers for MX lookups (the system's when empty), e.g. ["192.0.2.53", "[2001:db8::53]:53"]. */
         dnsServers: z.array(z.string().min(1)).default([]),
         dnsTimeoutS: z.number().positive().default(10),
+        /** Delivery sessions at once, and at most this many to one destination (a slow host never blocks the others). */
+        maxSessions: z.number().int().min(1).max(256).default(8),
+        maxSessionsPerDestination: z.number().int().min(1).max(64).default(2),
       })
       .strict()
-      .default({ retryBaseS: 60, retryMaxS: 3600, giveUpS: 5 * 86400, altRecipWindowS: 1800, connectTimeoutS: 30, commandTimeoutS: 300, starttls: 'opportunistic', dnsServers: [], dnsTimeoutS: 10 }),
+      .default({ retryBaseS: 60, retryMaxS: 3600, giveUpS: 5 * 86400, altRecipWindowS: 1800, connectTimeoutS: 30, commandTimeoutS: 300, starttls: 'opportunistic', dnsServers: [], dnsTimeoutS: 10, maxSessions: 8, maxSessionsPerDestination: 2 }),
     /**
      * Finished messages (every recipient delivered, failed or redirected) are purged this many days after their
      * last outcome; held, queued and corrupt ones never are. The link's record of what it took stays.

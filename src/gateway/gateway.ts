@@ -74,6 +74,7 @@ export class Gateway {
         commandTimeoutMs: r.commandTimeoutS * 1000,
         starttls: r.starttls,
         dns: { servers: r.dnsServers, timeoutMs: r.dnsTimeoutS * 1000 },
+        sessions: { max: r.maxSessions, perDestination: r.maxSessionsPerDestination },
         route: routeResolver(config.routes, base),
         newId: () => newMessageId(clock, random),
       },

@@ -32,6 +32,8 @@ export interface RelayPolicy {
   readonly starttls: 'off' | 'opportunistic' | 'required';
   /** MX lookups: resolver addresses (host or host:port; the system's when empty) and a timeout. */
   readonly dns: { readonly servers: readonly string[]; readonly timeoutMs: number };
+  /** Delivery sessions at once, and to one destination (default 8 and 2). */
+  readonly sessions?: { readonly max: number; readonly perDestination: number };
   route(address: string): Route | null;
   newId(): string;
 }

@@ -10,8 +10,10 @@ import { resultFromReply, wantsDsn, type AttemptResult } from './outcomes.ts';
 import { SmtpClient, SmtpClientError } from './smtp-client.ts';
 
 interface Group {
-  readonly message: QueuedMessage;
+  readonly messageId: string;
   readonly route: Route;
+  /** Where the session goes: one slow destination never takes every session. */
+  readonly destination: string;
   readonly due: DueRecipient[];
 }
 
@@ -19,14 +21,21 @@ interface Group {
  * Delivers what the queue holds for local Maildirs, LMTP, smarthosts and MX hosts: the re-emission rules at
  * each hop, retries with backoff (shorter for higher priorities), BY expiry, ALTRECIP redirects, and DSNs
  * queued like any other message. Every attempt ends in a DeliveryStatus stored with the recipient.
+ *
+ * Work goes highest priority first, several sessions at once, at most a few to one destination: whenever a
+ * session ends or new mail arrives the due list is read again, so a FLASH message never waits behind a pass.
  */
 export class RelayRunner {
   private timer?: Timer;
-  private running = false;
-  private again = false;
   private stopped = false;
-  private current?: Promise<void>;
+  private active = 0;
+  private readonly perDestination = new Map<string, number>();
+  /** Recipients in a session now (`id\0idx`): not started twice. */
+  private readonly inFlight = new Set<string>();
+  private readonly idle: (() => void)[] = [];
   private readonly resolver: dns.Resolver;
+  private readonly maxSessions: number;
+  private readonly maxPerDestination: number;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -36,82 +45,107 @@ export class RelayRunner {
   ) {
     this.resolver = new dns.Resolver({ timeout: policy.dns.timeoutMs, tries: 1 });
     if (policy.dns.servers.length) this.resolver.setServers([...policy.dns.servers]);
+    this.maxSessions = policy.sessions?.max ?? 8;
+    this.maxPerDestination = policy.sessions?.perDestination ?? 2;
   }
 
   start(): void {
     this.kick();
   }
 
-  /** Stops, after the attempt in progress has recorded its outcome. */
+  /** Stops, after the attempts in progress have recorded their outcomes. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
-    await this.current;
+    if (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
-  /** A pass is under way (an SMTP session may be waiting on a peer): a virtual-time driver waits for it. */
+  /** Sessions are under way (one may be waiting on a peer): a virtual-time driver waits for them. */
   get busy(): boolean {
-    return this.running;
+    return this.active > 0;
   }
 
   /** Something changed (a message arrived): look at the queue soon. */
   kick(): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
+    this.timer?.cancel();
+    this.timer = this.clock.setTimer(0, () => this.fill());
+  }
+
+  /** Starts what is due now and resolves once every session has ended and nothing more is due (tests await it). */
+  run(): Promise<void> {
+    this.fill();
+    return this.active === 0 ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Fills the free sessions with due work, highest priority first. */
+  private fill(): void {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    let due: DueRecipient[];
+    try {
+      due = this.store.due(now).filter((d) => !this.inFlight.has(`${d.messageId}\0${d.idx}`));
+    } catch (err) {
+      this.log.error({ err }, 'could not read the queue; trying again in 5 s');
+      this.timer?.cancel();
+      this.timer = this.clock.setTimer(5000, () => this.fill());
       return;
     }
-    this.timer?.cancel();
-    this.timer = this.clock.setTimer(0, () => void this.run());
-  }
-
-  /** One pass over everything due; resolves when done (tests await it). */
-  run(): Promise<void> {
-    if (this.running || this.stopped) return this.current ?? Promise.resolve();
-    this.current = this.pass();
-    return this.current;
-  }
-
-  private async pass(): Promise<void> {
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        for (const g of this.groups(this.store.due(this.clock.now()))) await this.attempt(g);
-      } while (this.again && !this.stopped);
-    } catch (err) {
-      this.log.error({ err }, 'relay pass failed');
-    } finally {
-      this.running = false;
+    for (const g of groups(due)) {
+      if (this.active >= this.maxSessions) break;
+      if ((this.perDestination.get(g.destination) ?? 0) >= this.maxPerDestination) continue;
+      this.begin(g);
     }
     this.schedule();
+    if (this.active === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
 
+  private begin(g: Group): void {
+    this.active++;
+    this.perDestination.set(g.destination, (this.perDestination.get(g.destination) ?? 0) + 1);
+    const keys = g.due.map((d) => `${d.messageId}\0${d.idx}`);
+    for (const k of keys) this.inFlight.add(k);
+    const end = () => {
+      this.active--;
+      const n = (this.perDestination.get(g.destination) ?? 1) - 1;
+      if (n > 0) this.perDestination.set(g.destination, n);
+      else this.perDestination.delete(g.destination);
+      for (const k of keys) this.inFlight.delete(k);
+      if (this.stopped) {
+        if (this.active === 0) for (const resolve of this.idle.splice(0)) resolve();
+      } else this.fill();
+    };
+    let message: QueuedMessage | undefined;
+    try {
+      message = this.store.get(g.messageId);
+    } catch (err) {
+      this.log.error({ err, msgId: g.messageId }, 'could not read a queued message');
+    }
+    if (!message) return end();
+    this.attempt(message, g).then(end, (err: unknown) => {
+      this.log.error({ err, msgId: g.messageId }, 'delivery attempt failed');
+      end();
+    });
+  }
+
+  /** The next wake-up: when the next recipient falls due (at least a second away while sessions run). */
   private schedule(): void {
     if (this.stopped) return;
-    const next = this.store.nextDueAt();
-    this.timer?.cancel();
-    if (next !== undefined) this.timer = this.clock.setTimer(Math.max(0, next - this.clock.now()), () => void this.run());
-  }
-
-  private groups(due: DueRecipient[]): Group[] {
-    const out = new Map<string, Group>();
-    for (const d of due) {
-      const key = `${d.messageId}\0${d.recipient.route.kind}\0${d.recipient.route.target}\0${d.recipient.route.kind === 'mx' ? domain(d.recipient.address) : ''}`;
-      let g = out.get(key);
-      if (!g) {
-        const message = this.store.get(d.messageId);
-        if (!message) continue;
-        out.set(key, (g = { message, route: d.recipient.route, due: [] }));
-      }
-      g.due.push(d);
+    let next: number | undefined;
+    try {
+      next = this.store.nextDueAt();
+    } catch {
+      next = this.clock.now() + 5000;
     }
-    return [...out.values()];
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (next === undefined) return;
+    const wait = Math.max(this.active > 0 ? 1000 : 0, next - this.clock.now());
+    this.timer = this.clock.setTimer(wait, () => this.fill());
   }
 
-  private async attempt(g: Group): Promise<void> {
+  private async attempt(m: QueuedMessage, g: Group): Promise<void> {
     const now = this.clock.now();
-    const m = g.message;
     const log = this.log.child({ msgId: m.id, priority: m.priority.value, route: `${g.route.kind}:${g.route.target}` });
     const live: DueRecipient[] = [];
     for (const d of g.due) {
@@ -372,6 +406,20 @@ function block(rc: Recipient, action: DsnRecipient['action'], status: DeliverySt
     lastAttempt: new Date(status.at),
     ...(extra ? { extra } : {}),
   };
+}
+
+/** Due recipients grouped by message and destination, in the order the queue gave them (highest priority first). */
+function groups(due: DueRecipient[]): Group[] {
+  const out = new Map<string, Group>();
+  for (const d of due) {
+    const rc = d.recipient;
+    const destination = `${rc.route.kind}\0${rc.route.target}\0${rc.route.kind === 'mx' ? domain(rc.address) : ''}`;
+    const key = `${d.messageId}\0${destination}`;
+    let g = out.get(key);
+    if (!g) out.set(key, (g = { messageId: d.messageId, route: rc.route, destination, due: [] }));
+    g.due.push(d);
+  }
+  return [...out.values()];
 }
 
 function domain(address: string): string {
