@@ -6,7 +6,7 @@
  *   npm run bench:ingest -- [--count 2000] [--connections 8] [--size 2048] [--json PATH] [--split-end]
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,7 +14,18 @@ import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { RawSmtp } from '../test/support/smtp-client.ts';
 import { describeExit, freePort, GatewayProcess, HFMAIL_BIN, REPO } from '../test/support/gateway-process.ts';
+import { ptyPair } from '../test/support/pty-pair.ts';
 import { benchMessage, type BenchMessage } from './message-gen.ts';
+
+/** Resident memory of a process, MiB (Linux). */
+function rssMb(pid: number | undefined): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 102.4) / 10 : null;
+  } catch {
+    return null;
+  }
+}
 
 const execFileAsync = promisify(execFile);
 
@@ -25,6 +36,11 @@ interface Options {
   json: string;
   /** Write the body and the final "." separately (shows the Nagle/delayed-ACK stall); off by default. */
   splitEnd: boolean;
+  /**
+   * Messages queued first (not measured) for a radio link that is down: a link to `bravo` on a serial line
+   * (a socat pty) whose far end nobody answers, so the station keeps calling while the backlog waits.
+   */
+  backlog: number;
 }
 
 function parseOptions(): Options {
@@ -35,12 +51,13 @@ function parseOptions(): Options {
       size: { type: 'string', default: '2048' },
       json: { type: 'string' },
       'split-end': { type: 'boolean', default: false },
+      backlog: { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench:ingest -- [--count N] [--connections C] [--size BYTES] [--json PATH] [--split-end]\n');
+    process.stdout.write('usage: npm run bench:ingest -- [--count N] [--connections C] [--size BYTES] [--backlog N] [--json PATH] [--split-end]\n');
     process.exit(0);
   }
   const int = (name: string, text: string, min: number): number => {
@@ -54,6 +71,7 @@ function parseOptions(): Options {
     size: int('size', values.size, 1024),
     json: values.json ? path.resolve(values.json) : path.join(REPO, 'bench', 'results', 'ingest.json'),
     splitEnd: values['split-end'],
+    backlog: int('backlog', values.backlog, 0),
   };
 }
 
@@ -189,6 +207,7 @@ interface QueueCheck {
 
 /** `hfmail queue --json` against the data folder, compared with what we sent. */
 async function checkQueue(dataDir: string, sent: readonly BenchMessage[], acceptedIdx: ReadonlySet<number>): Promise<QueueCheck> {
+  // The queue also holds the backlog, if any: those messages are part of `sent` and `acceptedIdx` too.
   const { stdout } = await execFileAsync(process.execPath, [HFMAIL_BIN, 'queue', '--data', dataDir, '--json'], {
     cwd: REPO,
     maxBuffer: 1 << 30,
@@ -257,9 +276,27 @@ async function main(): Promise<number> {
   };
 
   let exitCode = 0;
+  let pty: Awaited<ReturnType<typeof ptyPair>> | undefined;
   try {
-    gateway.start();
+    // The station always has a radio link to bravo that is down (nobody on the far end of its serial line), so
+    // that runs with and without a backlog differ only in the backlog.
+    pty = await ptyPair();
+    writeFileSync(path.join(gateway.dir, 'link.key'), 'bench key, long enough for a link\n');
+    writeFileSync(
+      path.join(gateway.dir, 'station.yaml'),
+      `station: alpha\nroutes:\n  - { domains: ["*"], via: "link:bravo" }\nlinks:\n  - { peer: bravo, port: "${pty.a}", profile: stanag4539-2400, key: ./link.key }\n`,
+    );
+    gateway.start({}, ['--config', path.join(gateway.dir, 'station.yaml')]);
     const startupMs = await gateway.waitReady();
+    const rssIdle = rssMb(gateway.pid);
+    if (opts.backlog > 0) {
+      process.stdout.write(`queueing a backlog of ${opts.backlog} messages for the link (not measured)...\n`);
+      const pre = Array.from({ length: opts.backlog }, (_, i) => benchMessage(opts.count + i, opts.size));
+      const b = await send(gateway.port, { ...opts, count: opts.backlog }, pre);
+      if (b.accepted !== opts.backlog) throw new Error(`the backlog: ${b.accepted} of ${opts.backlog} accepted`);
+      await new Promise((r) => setTimeout(r, 3000)); // let the link take the news in before measuring
+    }
+    const rssBefore = rssMb(gateway.pid);
     process.stdout.write(
       `hfmail ingest: gateway pid ${gateway.pid} on 127.0.0.1:${gateway.port} (ready in ${startupMs} ms), data ${gateway.dataDir}\n` +
         `sending ${opts.count} messages of ${opts.size} bytes over ${opts.connections} connections...\n`,
@@ -269,12 +306,14 @@ async function main(): Promise<number> {
     const crashedDuringSend = !gateway.alive;
     if (crashedDuringSend) printGatewayTail(`gateway died during the run: ${describeExit(gateway.exit!)}`);
 
-    const acceptedIdx = new Set<number>(Array.from({ length: opts.count }, (_, i) => i));
+    const rssAfter = rssMb(gateway.pid);
+    const all = [...messages, ...Array.from({ length: opts.backlog }, (_, i) => benchMessage(opts.count + i, opts.size))];
+    const acceptedIdx = new Set<number>(Array.from({ length: opts.count + opts.backlog }, (_, i) => i));
     for (const f of r.failures) acceptedIdx.delete(f.index);
     let queue: QueueCheck | null = null;
     let queueError: string | null = null;
     try {
-      queue = await checkQueue(gateway.dataDir, messages, acceptedIdx);
+      queue = await checkQueue(gateway.dataDir, all, acceptedIdx);
     } catch (err) {
       queueError = (err as Error).message;
     }
@@ -315,14 +354,14 @@ async function main(): Promise<number> {
         '\n\n' +
         `wall ${fmt(r.wallMs / 1000, 2)} s; ${fmt(summary.bytesPerSec / 1024, 1)} KiB/s of message content ` +
         `(${fmt(summary.wireBytesPerSec / 1024, 1)} KiB/s DATA on the wire); latency min ${fmt(summary.latencyMs.min, 2)} ms, mean ${fmt(summary.latencyMs.mean, 2)} ms; ` +
+        `gateway RSS ${rssIdle ?? '?'} MiB idle, ${rssBefore ?? '?'} MiB with a backlog of ${opts.backlog} for the link, ${rssAfter ?? '?'} MiB after the run; ` +
         `reconnects ${r.reconnects}; gateway stop: ${stopped.alreadyExited ? 'had already exited' : stopped.graceful ? 'graceful' : 'forced'} (${stopped.exit})\n`,
     );
 
     const problems: string[] = [];
     if (failedMessages > 0) problems.push(`${failedMessages} of ${opts.count} messages were not accepted`);
     if (queueError) problems.push(`hfmail queue failed: ${queueError}`);
-    if (queue && queue.queued !== r.accepted) problems.push(`queue holds ${queue.queued} messages, ${r.accepted} were accepted`);
-    if (queue && queue.queued !== opts.count) problems.push(`queue holds ${queue.queued} messages, expected ${opts.count}`);
+    if (queue && queue.queued !== r.accepted + opts.backlog) problems.push(`queue holds ${queue.queued} messages, ${r.accepted} were accepted after a backlog of ${opts.backlog}`);
     if (queue) problems.push(...queue.problems);
     if (crashedDuringSend) problems.push(`gateway died during the run (${describeExit(gateway.exit!)})`);
     if (!stopped.graceful && !stopped.alreadyExited) problems.push(`gateway did not stop cleanly on SIGTERM (${stopped.exit})`);
@@ -340,7 +379,7 @@ async function main(): Promise<number> {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
       totalMemoryMiB: Math.round(os.totalmem() / 2 ** 20),
-      params: { count: opts.count, connections: opts.connections, messageBytes: opts.size, splitEnd: opts.splitEnd, logLevel: 'warn', gateway: 'node bin/hfmail.js start' },
+      params: { count: opts.count, connections: opts.connections, messageBytes: opts.size, splitEnd: opts.splitEnd, backlog: opts.backlog, logLevel: 'warn', gateway: 'node bin/hfmail.js start --config (a link to bravo that is down)' },
       results: {
         accepted: r.accepted,
         failures: failedMessages,
@@ -353,6 +392,7 @@ async function main(): Promise<number> {
         wireBytes: r.wireBytes,
         reconnects: r.reconnects,
         gatewayStartupMs: startupMs,
+        rssMiB: { idle: rssIdle, withBacklog: rssBefore, afterRun: rssAfter },
         gatewayStop: stopped,
         gatewayOutputLines: gateway.stderrLineCount,
         gatewayOutputTail: gateway.tail(20),
@@ -368,6 +408,7 @@ async function main(): Promise<number> {
     printGatewayTail('benchmark aborted');
     exitCode = 1;
   } finally {
+    pty?.close();
     await gateway.stop(3_000).catch(() => undefined);
     cleanupSync();
     cleaned = true;

@@ -90,7 +90,7 @@ export class Gateway {
       onStored: () => this.relay.kick(),
     });
     // Any message stored for a radio link (from SMTP, from the other link, a DSN, a redirected copy) wakes it.
-    this.store.onLinkWork((peer) => this.links.get(peer)?.notify());
+    this.store.onLinkWork((peer, ids) => this.links.get(peer)?.notify(ids));
   }
 
   async start(): Promise<{ host: string; port: number }> {

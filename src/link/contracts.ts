@@ -30,6 +30,8 @@ export interface OutboundItem {
 export interface OutboundSource {
   /** Messages for this peer that have no custody confirmation yet. */
   pending(): readonly OutboundItem[];
+  /** Optional: just these messages, when the source knows which are new (cheaper than `pending()` on a backlog). */
+  itemsById?(ids: readonly string[]): readonly OutboundItem[];
   /** Called when the peer confirmed it holds the message durably: the sender may now forget it. */
   custodyConfirmed(id: string): void;
   /**

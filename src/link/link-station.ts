@@ -171,17 +171,32 @@ export class LinkStation {
    * The outbound queue changed: pick up new messages, and speak if the channel is free. Deferred to a timer of
    * its own, so that a queue reacting to an outcome (a redirect, a DSN for the radio) never re-enters the link.
    */
-  notify(): void {
-    if (this.stopped || this.notifyTimer) return;
-    this.notifyTimer = this.deps.clock.setTimer(0, () => {
+  notify(newIds?: readonly string[]): void {
+    if (this.stopped) return;
+    if (newIds && this.deps.source.itemsById) for (const id of newIds) this.newIds.add(id);
+    else this.fullSync = true;
+    this.notifyTimer ??= this.deps.clock.setTimer(0, () => {
       this.notifyTimer = undefined;
       if (this.stopped) return;
-      this.syncSource();
+      if (this.fullSync) this.syncSource();
+      else this.addNew([...this.newIds]);
+      this.fullSync = false;
+      this.newIds.clear();
       this.armWake();
       this.speakIfFree();
     });
   }
   private notifyTimer?: Timer;
+  private fullSync = false;
+  private readonly newIds = new Set<string>();
+
+  private addNew(ids: readonly string[]): void {
+    try {
+      this.sender.add(this.deps.source.itemsById!(ids));
+    } catch (err) {
+      this.deps.onEvent?.({ type: 'error', detail: `could not read the queue: ${(err as Error)?.message ?? String(err)}` });
+    }
+  }
 
   /** What the queue holds for the peer; a queue that cannot be read now is read again at the next change. */
   private syncSource(): void {
@@ -488,6 +503,8 @@ export class LinkStation {
     } else if (s.outcome === 'withdrawn') {
       this.deps.source.expired(s.id, now);
       this.deps.onEvent?.({ type: 'expired', id: s.id });
+      // Recipients whose deadline it was not (an ABY without an alternate) still wait: they come back as a new transfer.
+      this.notify([s.id]);
     } else if (s.outcome === 'refused') {
       this.deps.source.refused(s.id, s.status, s.text, now);
       this.deps.onEvent?.({ type: 'refused', id: s.id, status: s.status, text: s.text });

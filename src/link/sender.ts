@@ -151,6 +151,11 @@ export class Sender {
   sync(items: readonly OutboundItem[]): void {
     const live = new Set(items.map((i) => i.id));
     for (const [id, t] of this.transfers) if (!live.has(id)) this.drop(t);
+    this.add(items);
+  }
+
+  /** New messages join (those already here stay as they are). */
+  add(items: readonly OutboundItem[]): void {
     for (const item of items) {
       if (this.transfers.has(item.id)) continue;
       // A bundle made by an earlier run was on the air before: the peer may hold more of it than it acknowledged.

@@ -43,6 +43,11 @@ export class LinkOutbound {
     return this.store.linkItems(this.peer).map((r) => this.item(r));
   }
 
+  /** Just these messages (new ones), so that a message arriving costs the link one row, not the whole backlog. */
+  itemsById(ids: readonly string[]): readonly LinkItem[] {
+    return this.store.linkItemsById(this.peer, ids).map((r) => this.item(r));
+  }
+
   private item(r: ItemRow): LinkItem {
     // Only deadlines that end the attempt withdraw it from the link: an R-mode BY (all recipients), and an ABY
     // when a recipient still waiting for the link has an alternate. ABY without ARCPT has no effect.

@@ -81,9 +81,10 @@ export class MessageStore {
   private readonly listTx: () => QueueSummary[];
   private readonly linkDueStmt: Database.Statement<[string], { message_id: string }>;
   private readonly linkItemsStmt: Database.Statement<[string], LinkItemRow>;
-  private readonly linkListeners: ((peer: string) => void)[] = [];
-  /** Peers with new work from inserts not yet committed (inside an outer transaction). */
-  private readonly linkWork = new Set<string>();
+  private readonly linkItemStmt: Database.Statement<[string, string], LinkItemRow>;
+  private readonly linkListeners: ((peer: string, ids: readonly string[]) => void)[] = [];
+  /** New work for each peer from inserts not yet committed (inside an outer transaction): message ids. */
+  private readonly linkWork = new Map<string, string[]>();
   private readonly finishLinkStmt: Database.Statement<[string, string, string, string]>;
   /** Delivery attempts: due recipients and their outcomes (the relay's DeliveryStore reads through this). */
   readonly delivery: DeliveryTable;
@@ -149,6 +150,14 @@ export class MessageStore {
        WHERE r.state = 'queued' AND r.route_kind = 'link' AND r.route_target = ?
        GROUP BY m.id`,
     );
+    this.linkItemStmt = db.prepare<[string, string], LinkItemRow>(
+      `SELECT m.id, m.priority, m.received_at, m.size, m.by_at, m.by_mode, m.aby_at,
+         max(r.arcpt_addr IS NOT NULL) AS has_arcpt, lb.made_at
+       FROM recipients r JOIN messages m ON m.id = r.message_id
+       LEFT JOIN link_bundles lb ON lb.peer = r.route_target AND lb.id = m.id
+       WHERE r.message_id = ? AND r.state = 'queued' AND r.route_kind = 'link' AND r.route_target = ?
+       GROUP BY m.id`,
+    );
     this.finishLinkStmt = db.prepare(`UPDATE recipients SET state = ?, status = ? WHERE message_id = ? AND route_kind = 'link' AND route_target = ? AND state = 'queued'`);
 
     this.insertTx = db.transaction((message: MessageRow, recipients: readonly RecipientRow[]) => {
@@ -189,7 +198,8 @@ export class MessageStore {
     const recipients = msg.recipients.map((r, i) => encodeRecipient(msg.id, i, r));
     try {
       this.insertTx(row, recipients);
-      for (const r of msg.recipients) if (r.state === 'queued' && r.route.kind === 'link') this.linkWork.add(r.route.target);
+      for (const peer of new Set(msg.recipients.filter((r) => r.state === 'queued' && r.route.kind === 'link').map((r) => r.route.target)))
+        this.linkWork.set(peer, [...(this.linkWork.get(peer) ?? []), msg.id]);
       this.flushLinkWork();
     } catch (err) {
       if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -233,16 +243,16 @@ export class MessageStore {
     }
   }
 
-  /** Called (after the commit) with the peer of every inserted message that waits for a radio link. */
-  onLinkWork(listener: (peer: string) => void): void {
+  /** Called (after the commit) with each peer that inserted messages wait for, and their ids. */
+  onLinkWork(listener: (peer: string, ids: readonly string[]) => void): void {
     this.linkListeners.push(listener);
   }
 
   private flushLinkWork(): void {
     if (this.db.inTransaction || this.linkWork.size === 0) return;
-    const peers = [...this.linkWork];
+    const work = [...this.linkWork];
     this.linkWork.clear();
-    for (const p of peers) for (const l of this.linkListeners) l(p);
+    for (const [peer, ids] of work) for (const l of this.linkListeners) l(peer, ids);
   }
 
   /**
@@ -269,6 +279,11 @@ export class MessageStore {
   /** What waits for the radio link to `peer`, one light row per message (no content). */
   linkItems(peer: string): LinkItemRow[] {
     return this.linkItemsStmt.all(peer);
+  }
+
+  /** The same rows for the given messages only (those of them that wait for `peer`). */
+  linkItemsById(peer: string, ids: readonly string[]): LinkItemRow[] {
+    return ids.flatMap((id) => this.linkItemStmt.all(id, peer));
   }
 
   /** Messages with recipients waiting for the radio link to `peer`. */

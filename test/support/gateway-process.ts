@@ -48,10 +48,10 @@ export class GatewayProcess {
   }
 
   /** Starts the gateway; after it has exited, starts it again on the same data folder. */
-  start(env: Record<string, string> = {}): void {
+  start(env: Record<string, string> = {}, extraArgs: readonly string[] = []): void {
     this.exit = null;
     this.stopping = false;
-    const child = spawn(process.execPath, [HFMAIL_BIN, 'start', '--listen', `127.0.0.1:${this.port}`, '--data', this.dataDir], {
+    const child = spawn(process.execPath, [HFMAIL_BIN, 'start', '--listen', `127.0.0.1:${this.port}`, '--data', this.dataDir, ...extraArgs], {
       cwd: this.dir,
       env: { ...process.env, HFMAIL_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
