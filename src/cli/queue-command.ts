@@ -4,7 +4,7 @@ import { queueSnapshot, stationSettings, type QueueEntry } from '../gateway/inde
 export function registerQueue(program: Command): void {
   program
     .command('queue')
-    .description('list queued messages, highest priority first')
+    .description('list queued, held and corrupt messages, highest priority first, with why a message is held')
     .option('-c, --config <file>', 'station configuration (YAML), to find the data folder')
     .option('-d, --data <dir>', 'data folder (default ./hfmail-data)')
     .option('--json', 'print one JSON array')
@@ -24,7 +24,8 @@ function formatQueue(entries: readonly QueueEntry[]): string {
     lines.push(
       `${e.id}  prio ${signed(e.priority.value)} (${e.priority.label}, ${e.priority.source})  ${e.size} B  age ${age(e.ageSeconds)}  from <${e.sender}>` +
         (e.envid ? `  envid ${e.envid}` : '') +
-        (deadlines ? `  ${deadlines}` : ''),
+        (deadlines ? `  ${deadlines}` : '') +
+        attention(e),
     );
     for (const r of e.recipients) {
       const extras = [
@@ -37,6 +38,18 @@ function formatQueue(entries: readonly QueueEntry[]): string {
     }
   }
   return lines.join('\n') + `\n${entries.length} message(s)\n`;
+}
+
+/** HELD or CORRUPT, and why, on the message's line: what an operator looks for first. */
+function attention(e: QueueEntry): string {
+  if (e.problem !== undefined) return `  CORRUPT: ${e.problem}`;
+  const corrupt = e.recipients.find((r) => r.state === 'corrupt');
+  if (corrupt) return `  CORRUPT: ${corrupt.corrupt?.error ?? corrupt.status?.text ?? 'cannot be decoded'}`;
+  const held = e.recipients.filter((r) => r.state === 'held');
+  if (!held.length) return '';
+  const why = [...new Set(held.map((r) => (r.held ? `${r.held.by === 'operator' ? 'by the operator' : 'automatically'}${r.held.reason ? `: ${r.held.reason}` : ''}` : (r.status?.text ?? ''))))];
+  const some = held.length < e.recipients.filter((r) => r.state !== 'delivered' && r.state !== 'failed' && r.state !== 'redirected').length ? ` (${held.length} recipient(s))` : '';
+  return `  HELD${some} ${why.join('; ')}`;
 }
 
 function signed(n: number): string {

@@ -27,7 +27,7 @@ type DueRow = RecipientRow & { attempts: number; first_attempt_at: number | null
 export class DeliveryTable {
   private readonly dueStmt: Database.Statement<[number, number], DueRow>;
   private readonly nextStmt: Database.Statement<[], { at: number | null }>;
-  private readonly updateStmt: Database.Statement<[string, string, number, number | null, number, string, number]>;
+  private readonly updateStmt: Database.Statement<[{ state: string; status: string; next: number; first: number | null; attempted: number; id: string; idx: number }]>;
   private readonly maxIdxStmt: Database.Statement<[string], { n: number | null }>;
 
   constructor(private readonly db: Database.Database, columns: string) {
@@ -39,9 +39,14 @@ export class DeliveryTable {
        ORDER BY m.priority DESC, r.next_attempt_at, m.received_at LIMIT ?`,
     );
     this.nextStmt = db.prepare(`SELECT min(next_attempt_at) AS at FROM recipients WHERE state = 'queued' AND route_kind <> 'link'`);
+    // An operator's hold (or a quarantine) made while an attempt was under way outlasts the attempt's "try again":
+    // the recipient stays held, its hold status kept; a final outcome (delivered, failed, redirected) still wins.
     this.updateStmt = db.prepare(
-      `UPDATE recipients SET state = ?, status = ?, next_attempt_at = ?, first_attempt_at = coalesce(first_attempt_at, ?),
-       attempts = attempts + ? WHERE message_id = ? AND idx = ?`,
+      `UPDATE recipients SET
+         state = CASE WHEN state IN ('held', 'corrupt') AND @state = 'queued' THEN state ELSE @state END,
+         status = CASE WHEN state IN ('held', 'corrupt') AND @state = 'queued' THEN status ELSE @status END,
+         next_attempt_at = @next, first_attempt_at = coalesce(first_attempt_at, @first), attempts = attempts + @attempted
+       WHERE message_id = @id AND idx = @idx`,
     );
     this.maxIdxStmt = db.prepare('SELECT max(idx) AS n FROM recipients WHERE message_id = ?');
   }
@@ -64,7 +69,15 @@ export class DeliveryTable {
   /** Records one attempt (fsync'd like every commit): its outcome as a value, and when to try again. */
   record(messageId: string, idx: number, outcome: AttemptOutcome, attempted = true): void {
     const at = outcome.status.at;
-    this.updateStmt.run(outcome.state, JSON.stringify(outcome.status), outcome.nextAttemptAt ?? 0, attempted ? at : null, attempted ? 1 : 0, messageId, idx);
+    this.updateStmt.run({
+      state: outcome.state,
+      status: JSON.stringify(outcome.status),
+      next: outcome.nextAttemptAt ?? 0,
+      first: attempted ? at : null,
+      attempted: attempted ? 1 : 0,
+      id: messageId,
+      idx,
+    });
   }
 
   nextIndex(messageId: string): number {
