@@ -149,7 +149,7 @@ export class LinkStation {
       answerDelayMs: this.air.answerDelayMs === undefined ? null : Math.round(this.air.answerDelayMs),
       lossRate: Math.round(this.sender.lossRate * 1000) / 1000,
       frameSize: this.sender.frameSize,
-      pending: this.sender.pendingIds().length,
+      pending: this.sender.pendingCount,
       overs: this.stats.overs,
       current: cur && { ...cur, etaSeconds: Math.ceil(((cur.total - cur.sent) * byteMs) / 1000 / Math.max(0.3, 1 - this.sender.lossRate)) },
     };
@@ -593,7 +593,7 @@ export class LinkStation {
    * a restarted answerer with nothing to send. The offer stays open: a late AUTH for it is still taken.
    */
   private callPastHalfOpen(): void {
-    if (this.phase !== 'answered' || this.sender.pendingIds().length === 0) return;
+    if (this.phase !== 'answered' || this.sender.pendingCount === 0) return;
     const left = this.proofDueBy - this.deps.clock.now();
     if (left > 0) {
       this.replyTimer ??= this.deps.clock.setTimer(left, () => {

@@ -3,7 +3,8 @@ import type { OutboundItem, ProgressStore } from './contracts.ts';
 import { deferralMs, expiryAction, windowFor } from './decisions.ts';
 import { berFrom, bestFrameSize, LossEstimator } from './loss-estimator.ts';
 import { bundleHash, REORDER_WINDOW } from './receiver.ts';
-import { pickNext, type SchedulerMode } from './scheduler.ts';
+import { Heap } from './heap.ts';
+import { compareFifo, comparePriority, pickNext, type Candidate, type SchedulerMode } from './scheduler.ts';
 import { seqAdd, seqDiff } from './seq.ts';
 
 /**
@@ -35,6 +36,14 @@ interface OutTransfer {
   /** Deferred: when to offer it again, and how many transient refusals so far. */
   retryAt: number;
   deferrals: number;
+  /** Bumped whenever the transfer is filed anew: older entries of it in the heaps are stale. */
+  stamp: number;
+}
+
+/** A transfer waiting to open, as the ready heap orders it (its keys do not change while it waits). */
+interface ReadyEntry extends Candidate {
+  readonly t: OutTransfer;
+  readonly stamp: number;
 }
 
 interface Unacked {
@@ -93,6 +102,18 @@ export class Sender {
   private readonly unacked = new Map<number, Unacked>();
   private retransmit: number[] = [];
   private readonly transfers = new Map<string, OutTransfer>();
+  /*
+   * The transfers filed by what the scheduler needs, so that choosing the next frame costs O(log n) in the
+   * backlog, not a scan: those waiting to open in a heap in scheduling order, those open (a few), those being
+   * withdrawn or deferred (a few), and every deadline in a heap of its own.
+   */
+  private readonly ready: Heap<ReadyEntry>;
+  private readonly open = new Set<OutTransfer>();
+  private readonly cancelling = new Set<OutTransfer>();
+  private readonly deferred = new Set<OutTransfer>();
+  private readonly deadlines = new Heap<{ t: OutTransfer; at: number }>((a, b) => a.at < b.at);
+  /** Transfers that may hold more at the peer than acknowledged and wait to open (after a restart). */
+  private readonly probes = new Set<OutTransfer>();
   private readonly byXfer = new Map<number, OutTransfer>();
   private nextXfer = 0;
   private readonly control: LinkRecord[] = [];
@@ -115,6 +136,30 @@ export class Sender {
     this.limits = own;
     this.frameSize = own.maxFrame;
     this.loss = new LossEstimator();
+    const cmp = mode === 'fifo' ? compareFifo : comparePriority;
+    this.ready = new Heap((a, b) => cmp(a, b) < 0);
+  }
+
+  /** Files a transfer where the scheduler looks for it, after any change of its state, or of being open. */
+  private file(t: OutTransfer): void {
+    this.open.delete(t);
+    this.cancelling.delete(t);
+    this.deferred.delete(t);
+    this.probes.delete(t);
+    t.stamp++;
+    if (this.transfers.get(t.item.id) !== t) return;
+    if (t.state === 'cancelling') this.cancelling.add(t);
+    else if (t.state === 'deferred') this.deferred.add(t);
+    else if (t.opened) this.open.add(t);
+    else {
+      const remaining = Math.max(1, total(t) - t.nextOffset);
+      this.ready.push({ t, stamp: t.stamp, id: t.item.id, priority: t.item.priority, ...(t.item.deadline !== undefined ? { deadline: t.item.deadline } : {}), remaining, queuedAt: t.item.queuedAt });
+      if (t.probing) this.probes.add(t);
+    }
+  }
+
+  private isReady(e: ReadyEntry): boolean {
+    return e.stamp === e.t.stamp && this.transfers.get(e.t.item.id) === e.t && e.t.state === 'sending' && !e.t.opened;
   }
 
   /**
@@ -138,12 +183,14 @@ export class Sender {
     this.control.length = 0;
     this.spill = [];
     this.byXfer.clear();
+    this.ready.clear();
     for (const t of this.transfers.values()) {
       if (t.opened && inFlight.has(t.item.id)) t.probing = true;
       t.opened = false;
       t.quietTurns = 0;
       t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, t.item.id));
       if (t.state === 'cancelling') this.control.push({ kind: RecordKind.CANCEL, id: t.item.id });
+      this.file(t);
     }
   }
 
@@ -159,9 +206,11 @@ export class Sender {
     for (const item of items) {
       if (this.transfers.has(item.id)) continue;
       // A bundle made by an earlier run was on the air before: the peer may hold more of it than it acknowledged.
-      const t: OutTransfer = { item, state: 'sending', xfer: -1, opened: false, nextOffset: 0, quietTurns: 0, probing: item.madeAt !== undefined, retryAt: 0, deferrals: 0 };
+      const t: OutTransfer = { item, state: 'sending', xfer: -1, opened: false, nextOffset: 0, quietTurns: 0, probing: item.madeAt !== undefined, retryAt: 0, deferrals: 0, stamp: 0 };
       t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, item.id));
       this.transfers.set(item.id, t);
+      this.file(t);
+      if (item.deadline !== undefined) this.deadlines.push({ t, at: item.deadline });
     }
   }
 
@@ -187,6 +236,7 @@ export class Sender {
     if (t.opened) this.byXfer.delete(t.xfer);
     t.opened = false;
     t.state = 'cancelling';
+    this.file(t);
     this.neuter(id);
     this.control.push({ kind: RecordKind.CANCEL, id });
     return 'asked';
@@ -230,6 +280,7 @@ export class Sender {
     t.opened = false;
     t.state = 'deferred';
     t.retryAt = this.now() + retryInMs;
+    this.file(t);
     this.neuter(r.id);
     return { outcome: 'deferred', id: r.id, status: r.status, text: r.text, retryInMs };
   }
@@ -237,6 +288,7 @@ export class Sender {
   private drop(t: OutTransfer): void {
     this.transfers.delete(t.item.id);
     if (t.opened) this.byXfer.delete(t.xfer);
+    this.file(t);
     this.neuter(t.item.id);
   }
 
@@ -269,8 +321,8 @@ export class Sender {
    * withdrawn without CANCELLED yet. They keep the link awake (an over is not idle while they wait).
    */
   awaitingAnswer(): number {
-    let n = 0;
-    for (const t of this.transfers.values()) if (t.state === 'cancelling' || this.isAwaitingCustody(t)) n++;
+    let n = this.cancelling.size;
+    for (const t of this.open) if (this.isAwaitingCustody(t)) n++;
     return n;
   }
 
@@ -279,23 +331,37 @@ export class Sender {
     return [...this.transfers.keys()];
   }
 
+  /** How many messages are held for the peer. */
+  get pendingCount(): number {
+    return this.transfers.size;
+  }
+
   /** Messages whose deadline (BY or ABY) has passed at `now` and that are not being withdrawn already. */
   expiredIds(now: number): string[] {
     const out: string[] = [];
-    for (const t of this.transfers.values()) if (t.state !== 'cancelling' && t.item.deadline !== undefined && t.item.deadline <= now) out.push(t.item.id);
+    for (let e = this.deadlines.peek(); e && e.at <= now; e = this.deadlines.peek()) {
+      this.deadlines.pop();
+      if (this.transfers.get(e.t.item.id) === e.t && e.t.state !== 'cancelling') out.push(e.t.item.id);
+    }
     return out;
   }
 
   /** The next moment something is due without the peer's help: a deadline, or a deferred message's retry. */
   nextWakeAt(): number | undefined {
-    let at: number | undefined;
-    const now = this.now();
-    for (const t of this.transfers.values()) {
-      if (t.state === 'deferred' && t.retryAt <= now) t.state = 'sending';
-      const due = t.state === 'deferred' ? t.retryAt : t.state === 'sending' ? t.item.deadline : undefined;
-      if (due !== undefined && (at === undefined || due < at)) at = due;
-    }
+    this.wakeDeferred(this.now());
+    for (let e = this.deadlines.peek(); e && (this.transfers.get(e.t.item.id) !== e.t || e.t.state === 'cancelling'); e = this.deadlines.peek()) this.deadlines.pop();
+    let at = this.deadlines.peek()?.at;
+    for (const t of this.deferred) if (at === undefined || t.retryAt < at) at = t.retryAt;
     return at;
+  }
+
+  /** Deferred messages whose back-off is over are offered again. */
+  private wakeDeferred(now: number): void {
+    for (const t of [...this.deferred])
+      if (t.retryAt <= now) {
+        t.state = 'sending';
+        this.file(t);
+      }
   }
 
   private isAwaitingCustody(t: OutTransfer): boolean {
@@ -311,7 +377,7 @@ export class Sender {
    */
   reopenQuiet(afterTurns: number): number {
     let n = 0;
-    for (const t of this.transfers.values()) {
+    for (const t of [...this.cancelling, ...this.open]) {
       if (t.state === 'cancelling') {
         // The answer to a CANCEL can be a CUSTODY frame, which is not sequenced: ask again if it got lost.
         if (this.cancelPending(t.item.id) || ++t.quietTurns < afterTurns) continue;
@@ -324,6 +390,7 @@ export class Sender {
       t.quietTurns = 0;
       this.byXfer.delete(t.xfer);
       t.opened = false;
+      this.file(t);
       n++;
     }
     return n;
@@ -361,37 +428,53 @@ export class Sender {
     return p;
   }
 
-  private candidates() {
-    const now = this.now();
-    const out = [];
+  private candidateOf(t: OutTransfer, holdBelow: number) {
+    const remaining = t.opened ? total(t) - t.nextOffset : Math.max(1, total(t) - t.nextOffset);
+    if (remaining <= 0) return undefined;
     // A message is not completed ahead of a higher priority whose lost pieces still have to go again: its last
     // segment waits (priority order holds at the receiver, at the cost of one frame of this over).
-    const holdBelow = this.mode === 'priority' ? this.inFlightPriority() : -Infinity;
-    for (const t of this.transfers.values()) {
-      if (t.state === 'cancelling') continue;
-      if (t.state === 'deferred') {
-        if (t.retryAt > now) continue;
-        t.state = 'sending';
+    if (t.item.priority < holdBelow && remaining <= (t.opened ? this.frameSize : this.openRoom(t.item.id))) return undefined;
+    return { t, id: t.item.id, priority: t.item.priority, ...(t.item.deadline !== undefined ? { deadline: t.item.deadline } : {}), remaining, queuedAt: t.item.queuedAt };
+  }
+
+  /** The best transfer waiting to open, skipping stale heap entries (and, for now, those held below a priority). */
+  private bestReady(holdBelow: number) {
+    const skipped: ReadyEntry[] = [];
+    let found: ReturnType<Sender['candidateOf']>;
+    for (let e = this.ready.peek(); e; e = this.ready.peek()) {
+      if (!this.isReady(e)) {
+        this.ready.pop();
+        continue;
       }
-      const remaining = t.opened ? total(t) - t.nextOffset : Math.max(1, total(t) - t.nextOffset);
-      if (remaining <= 0) continue;
-      if (t.item.priority < holdBelow && remaining <= (t.opened ? this.frameSize : this.openRoom(t.item.id))) continue;
-      out.push({ t, id: t.item.id, priority: t.item.priority, ...(t.item.deadline !== undefined ? { deadline: t.item.deadline } : {}), remaining, queuedAt: t.item.queuedAt });
+      found = this.candidateOf(e.t, holdBelow);
+      if (found) break;
+      skipped.push(this.ready.pop()!);
     }
-    return out;
+    for (const e of skipped) this.ready.push(e);
+    return found;
   }
 
   /**
-   * The scheduler's choice for the next segment. None while that message waits for the peer's answer to a
-   * probing OPEN: lower priorities do not overtake it, the over ends and the answer comes sooner.
+   * The scheduler's choice for the next segment: the best of the transfers under way (a few) and the best
+   * waiting to open (the top of the heap). None while that message waits for the peer's answer to a probing
+   * OPEN: lower priorities do not overtake it, the over ends and the answer comes sooner.
    */
   private choose() {
-    const all = this.candidates();
-    const choice = pickNext(all, this.mode);
+    this.wakeDeferred(this.now());
+    const holdBelow = this.mode === 'priority' ? this.inFlightPriority() : -Infinity;
+    const under: NonNullable<ReturnType<Sender['candidateOf']>>[] = [];
+    for (const t of this.open) {
+      const c = this.candidateOf(t, holdBelow);
+      if (c) under.push(c);
+    }
+    const top = this.bestReady(holdBelow);
+    if (top) under.push(top);
+    const choice = pickNext(under, this.mode);
     if (!choice || !(choice.t.opened && choice.t.probing)) return choice;
     // Meanwhile the other probes go out in the same over, so that one answer settles them all; without data,
     // so that a message of lower priority cannot be completed ahead of the one that waits.
-    const other = pickNext(all.filter((c) => c.t.probing && !c.t.opened), this.mode);
+    const probes = [...this.probes].filter((t) => this.transfers.get(t.item.id) === t && t.probing && !t.opened && t.state === 'sending').map((t) => this.candidateOf(t, -Infinity)).filter((c) => c !== undefined);
+    const other = pickNext(probes, this.mode);
     return other && { ...other, probeOnly: true };
   }
 
@@ -435,6 +518,7 @@ export class Sender {
       t.xfer = this.nextXfer;
       this.nextXfer = (this.nextXfer + 1) & 0xffff;
       t.opened = true;
+      this.file(t);
       this.byXfer.set(t.xfer, t);
       this.lastSent = t.item.id;
       // The first segment rides in the OPEN record: a short message is one frame.
