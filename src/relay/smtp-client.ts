@@ -59,6 +59,8 @@ export class SmtpClient {
   private buffer = '';
   private waiting: ((r: Reply | ClientFailure) => void)[] = [];
   private closedWith?: ClientFailure;
+  /** The TLS handshake failed: the socket is gone, nothing more is said on it. */
+  private secureFailed = false;
   capabilities: Capabilities = new Map();
   greeting?: Reply;
   secure = false;
@@ -75,18 +77,30 @@ export class SmtpClient {
     const c = new SmtpClient(opts.host, { ...RFC5321_TIMEOUTS, ...opts.timeouts });
     c.lmtp = opts.lmtp ?? false;
     await c.connect(opts.port);
-    c.greeting = await c.read('greeting', c.timeouts.greetingMs);
-    if (c.greeting.code !== 220) throw new SmtpClientError({ kind: 'connect', detail: `greeting ${c.greeting.code} ${c.greeting.text}` });
-    await c.hello(opts.helo);
-    const mode = opts.starttls ?? 'opportunistic';
-    if (mode !== 'off' && c.capabilities.has('STARTTLS')) {
-      const r = await c.command('STARTTLS', 'STARTTLS');
-      if (r.code === 220) {
-        await c.upgrade();
-        await c.hello(opts.helo);
-      } else if (mode === 'required') throw new SmtpClientError({ kind: 'tls', detail: `STARTTLS refused: ${r.code} ${r.text}` });
-    } else if (mode === 'required') throw new SmtpClientError({ kind: 'tls', detail: 'the server does not offer STARTTLS' });
-    return c;
+    try {
+      c.greeting = await c.read('greeting', c.timeouts.greetingMs);
+      if (c.greeting.code !== 220) throw new SmtpClientError({ kind: 'connect', detail: `greeting ${c.greeting.code} ${c.greeting.text}` });
+      await c.hello(opts.helo);
+      const mode = opts.starttls ?? 'opportunistic';
+      if (mode !== 'off' && c.capabilities.has('STARTTLS')) {
+        const r = await c.command('STARTTLS', 'STARTTLS');
+        if (r.code === 220) {
+          await c.upgrade();
+          await c.hello(opts.helo);
+        } else if (mode === 'required') throw new SmtpClientError({ kind: 'tls', detail: `STARTTLS refused: ${r.code} ${r.text}` });
+      } else if (mode === 'required') throw new SmtpClientError({ kind: 'tls', detail: 'the server does not offer STARTTLS' });
+      return c;
+    } catch (err) {
+      // Nobody gets the client: the session ends here, politely when the server still listens (RFC 5321 4.1.1.10).
+      await c.abandon();
+      throw err;
+    }
+  }
+
+  /** Ends a session that failed to open: QUIT when the dialogue is still in step, then the socket goes. */
+  private async abandon(): Promise<void> {
+    if (!this.closedWith && !this.waiting.length && !this.secureFailed && !this.socket.destroyed) await this.command('QUIT', 'QUIT', 2000).catch(() => undefined);
+    this.destroy();
   }
 
   private connect(port: number): Promise<void> {
@@ -128,13 +142,21 @@ export class SmtpClient {
       this.socket.removeAllListeners('data');
       this.socket.removeAllListeners('close');
       const secure = tls.connect({ socket: this.socket, servername: net.isIP(this.host) ? undefined : this.host, rejectUnauthorized: false });
+      const timer = setTimeout(() => secure.destroy(new Error('TLS handshake timed out')), this.timeouts.commandMs);
       secure.once('secureConnect', () => {
+        clearTimeout(timer);
         this.secure = true;
         this.buffer = '';
         this.attach(secure);
         resolve();
       });
-      secure.once('error', (err) => reject(new SmtpClientError({ kind: 'tls', detail: err.message })));
+      secure.once('error', (err) => {
+        clearTimeout(timer);
+        this.secureFailed = true;
+        secure.destroy();
+        this.socket.destroy();
+        reject(new SmtpClientError({ kind: 'tls', detail: err.message }));
+      });
     });
   }
 
