@@ -44,3 +44,23 @@ for (const c of cases)
     assert.deepEqual([...tags].sort(), [...bodies.keys()].sort(), `delivered: ${tags.join(', ')}; logs:\n${pair.log.join('').slice(-2000)}`);
     for (const f of files) assert.ok(f.text.endsWith(bodies.get(/Subject: (\w+)/.exec(f.text)![1]!)!), 'not byte-identical');
   });
+
+test('failpoint outcomes-recorded: bravo dies with a delivery recorded but its DSN not yet queued; the transaction rolls back both, and after the restart there is one delivery and one DSN', async () => {
+  pair = await stationPair(['--bit-rate', '19200', '--turnaround', '100', '--seed', '6'], { profile: SHORT_OVERS_PROFILE, failpoints: { bravo: 'outcomes-recorded' } });
+  pair.radio();
+  const s = await RawSmtp.connect(pair.ports.alpha);
+  await s.ehlo('laptop.field.example');
+  const body = 'Subject: dsnonce\r\nMessage-ID: <dsnonce@laptop>\r\n\r\nplease confirm\r\n';
+  assert.match(await s.cmd('MAIL FROM:<team@field.example> ENVID=dsnonce'), /^250 /);
+  assert.match(await s.cmd('RCPT TO:<ops@base.example> NOTIFY=SUCCESS'), /^250 /);
+  assert.match(await s.data(body), /^250 2\.6\.0 /);
+  await s.quit();
+  await pair.exited('bravo', 30_000); // the Maildir file is written, the outcome recorded, the DSN not yet: killed
+  await pair.start('bravo');
+  const dsns = () => pair!.delivered('alpha').filter((f) => /multipart\/report/i.test(f.text) && f.text.includes('dsnonce'));
+  for (let i = 0; i < 300 && dsns().length < 1; i++) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 2000)); // room for a second DSN or copy to show up, if there were one
+  assert.equal(pair.delivered('bravo').filter((f) => f.text.includes('dsnonce')).length, 1, 'one delivery');
+  assert.equal(dsns().length, 1, `one DSN; logs:\n${pair.log.join('').slice(-2000)}`);
+  assert.match(dsns()[0]!.text, /Action: delivered/);
+});
