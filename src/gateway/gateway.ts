@@ -37,6 +37,8 @@ export class Gateway {
   readonly relay: RelayRunner;
   readonly dataDir: string;
   readonly links = new Map<string, LinkStation>();
+  /** Every link port in use, given or opened here: stop() closes them, so the devices are free again. */
+  private readonly ports = new Map<string, LinkPort>();
   private linkRetry?: Timer;
   private statusTimer?: Timer;
   private housekeeping?: Housekeeping;
@@ -163,6 +165,8 @@ export class Gateway {
           if (!profile.serial) throw new ConfigError(`links: profile ${profile.name} names neither a serial line nor a TCP port`);
           port = await openSerialLinkPort({ path: l.port, baudRate: profile.serial.baudRate, dataBits: profile.serial.dataBits, stopBits: profile.serial.stopBits, parity: profile.serial.parity, rtscts: profile.serial.flowControl === 'rtscts' });
         }
+        if (this.stopped) return void (await port.close()); // stopped while the port was opening
+        this.ports.set(l.peer, port);
         if (profile.kiss) for (const cmd of kissSetup(profile.kiss)) port.write(cmd);
         const endpointOptions = {
           station: config.station,
@@ -217,6 +221,7 @@ export class Gateway {
           },
         );
         port.onClose((err) => {
+          if (this.stopped) return;
           llog.error({ err }, 'link port closed; reopening in 30 s');
           station.stop();
           this.links.delete(l.peer);
@@ -248,6 +253,8 @@ export class Gateway {
     this.statusTimer?.cancel();
     this.linkRetry?.cancel();
     for (const l of this.links.values()) l.stop();
+    await Promise.allSettled([...this.ports.values()].map((p) => p.close()));
+    this.ports.clear();
     await this.smtp.close();
     await this.relay.stop();
     this.store.close();
