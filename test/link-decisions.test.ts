@@ -249,14 +249,17 @@ test('LossEstimator: no estimate before 6 records (the current size stays); a fa
   assert.equal(e.frameSize(1024, 256), 256, 'without an estimate the current size stays');
   assert.equal(e.frameSize(200, 1024), 200, 'but never above the limit');
   assert.equal(e.frameLoss(1024), 0);
+  assert.equal(e.hasEstimate, false);
 
   // Five records, all lost, in judgements of 2 and 3: still no estimate.
   e.judge(recs('xx'));
   e.judge(recs('xxx'));
   assert.equal(e.frameSize(1024, 1024), 1024, 'estimated from 5 records');
   assert.equal(e.frameLoss(1024), 0);
+  assert.equal(e.hasEstimate, false);
   // The sixth record completes the sample: now it shrinks (all lost is heavy loss).
   e.judge(recs('x'));
+  assert.equal(e.hasEstimate, true);
   assert.ok(e.frameSize(1024, 1024) <= 64, `after 6 lost records: ${e.frameSize(1024, 1024)}`);
   assert.ok(e.frameLoss(1024) > 0.5);
 
