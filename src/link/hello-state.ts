@@ -10,11 +10,16 @@ export interface Session {
   readonly peerCaps: Capabilities;
 }
 
-/** Our own hellos kept answerable: a reply may come late (long modem latency, a TNC's backlog). */
+/**
+ * Our own hellos kept answerable: a reply may come late (long modem latency, a TNC's backlog). The answerer keeps
+ * as many of its offers, so a reply the caller takes is to an offer the answerer still holds.
+ */
 const KEEP_CALLS = 8;
 const CALL_LIFETIME_MS = 10 * 60_000;
 /** Hellos we answered whose caller has not proved the key yet; the oldest gives way. */
-const KEEP_CANDIDATES = 4;
+const KEEP_CANDIDATES = KEEP_CALLS;
+/** Older calls still recognised, so that a very late reply is known as stale rather than taken for a wrong key. */
+const REMEMBER_CALLS = 32;
 
 /**
  * The hello's bookkeeping (docs/protocol.md section 4), apart from the radio: the nonces of our recent calls,
@@ -23,8 +28,8 @@ const KEEP_CANDIDATES = 4;
  * the spacing of answers given while a session is up.
  */
 export class HelloState {
-  private calls: { nonce: Uint8Array; at: number }[] = [];
-  private candidates: Session[] = [];
+  private calls: { nonce: Uint8Array; at: number; used: boolean }[] = [];
+  private candidates: (Session & { readonly at: number })[] = [];
   private unprovenAnswers = 0;
   private lastAnswerAt = -Infinity;
 
@@ -36,18 +41,24 @@ export class HelloState {
 
   /** We call with `nonce`. */
   called(nonce: Uint8Array, now: number): void {
-    this.calls = [...this.calls.filter((c) => now - c.at < CALL_LIFETIME_MS).slice(-(KEEP_CALLS - 1)), { nonce, at: now }];
+    this.calls = [...this.calls.filter((c) => now - c.at < CALL_LIFETIME_MS).slice(-(REMEMBER_CALLS - 1)), { nonce, at: now, used: false }];
   }
 
-  /** A reply to one of our recent calls that proves the key, as the session it opens; else why not. */
-  reply(h: HelloFrame): Session | 'wrong-key' | 'not-calling' {
+  /**
+   * A reply to one of our recent calls that proves the key, as the session it opens. 'stale': it proves the key
+   * for a call already used, or too old for the answerer to hold its offer still; 'wrong-key': it proves the key
+   * for none of the calls we made (the keys differ).
+   */
+  reply(h: HelloFrame, now: number): Session | 'wrong-key' | 'stale' | 'not-calling' {
     if (this.calls.length === 0) return 'not-calling';
-    for (const c of [...this.calls].reverse()) {
+    const calls = this.calls.filter((c) => now - c.at < CALL_LIFETIME_MS);
+    for (let i = calls.length - 1; i >= 0; i--) {
+      const c = calls[i]!;
       const t: HelloTranscript = { caller: this.station, answerer: h.station, callerNonce: c.nonce, answererNonce: h.nonce };
-      if (h.proof && sameBytes(h.proof, proof(this.psk, t, 'answerer'))) {
-        this.calls = [];
-        return { role: 'caller', transcript: t, keys: sessionKeys(this.psk, t, 'caller'), peerCaps: h.caps };
-      }
+      if (!h.proof || !sameBytes(h.proof, proof(this.psk, t, 'answerer'))) continue;
+      if (c.used || calls.length - i > KEEP_CALLS) return 'stale';
+      c.used = true;
+      return { role: 'caller', transcript: t, keys: sessionKeys(this.psk, t, 'caller'), peerCaps: h.caps };
     }
     return 'wrong-key';
   }
@@ -55,7 +66,10 @@ export class HelloState {
   /** We answer a hello with `nonce`: the session it offers waits for the caller's AUTH. Returns our proof. */
   answer(h: HelloFrame, nonce: Uint8Array, now: number): Uint8Array {
     const t: HelloTranscript = { caller: h.station, answerer: this.station, callerNonce: h.nonce, answererNonce: nonce };
-    this.candidates = [...this.candidates.slice(-(KEEP_CANDIDATES - 1)), { role: 'answerer', transcript: t, keys: sessionKeys(this.psk, t, 'answerer'), peerCaps: h.caps }];
+    this.candidates = [
+      ...this.candidates.filter((c) => now - c.at < CALL_LIFETIME_MS).slice(-(KEEP_CANDIDATES - 1)),
+      { role: 'answerer', transcript: t, keys: sessionKeys(this.psk, t, 'answerer'), peerCaps: h.caps, at: now },
+    ];
     this.lastAnswerAt = now;
     this.unprovenAnswers++;
     return proof(this.psk, t, 'answerer');
@@ -77,7 +91,8 @@ export class HelloState {
       if (!sameBytes(f.proof, proof(this.psk, s.transcript, 'caller'))) return 'bad-proof';
       this.candidates = [];
       this.unprovenAnswers = 0;
-      return s;
+      const { at: _at, ...session } = s;
+      return session;
     }
     return undefined;
   }

@@ -334,8 +334,9 @@ export class LinkStation {
 
   private onHelloReply(h: HelloFrame): void {
     if (this.isUp) return this.reject('hello reply while a session is up');
-    const s = this.hello.reply(h);
+    const s = this.hello.reply(h, this.deps.clock.now());
     if (s === 'not-calling') return this.reject('hello reply without a call');
+    if (s === 'stale') return this.reject('a late reply to a hello already answered or too old');
     if (s === 'wrong-key') {
       this.problem = `${h.station} could not prove the shared key`;
       this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
