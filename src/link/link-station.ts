@@ -761,7 +761,7 @@ export class LinkStation {
     this.wakeTimer = this.deps.clock.setTimer(Math.max(0, next - this.deps.clock.now()), () => {
       this.wakeTimer = undefined;
       if (this.stopped) return;
-      this.syncSource(); // the sender sees what the queue holds now
+      // The sender's own view: the queue tells it of every change (new mail, an operator's hold or delete).
       this.expire();
       this.armWake();
       if (this.sender.hasWork()) this.speakIfFree();
