@@ -34,7 +34,7 @@ test('demo: start it, send with swaks, find the file in bravo\'s Maildir, stop i
       }
     }
     assert.ok(file, `nothing arrived in ${box}; console:\n${console.slice(-2000)}`);
-    assert.match(file, /^Received: from alpha by bravo\.base\.example via hfmail-radio/);
+    assert.match(file, /^Return-Path: <you@field\.example>\r\nReceived: from alpha by bravo\.base\.example via hfmail-radio/);
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     assert.equal(code, 0);

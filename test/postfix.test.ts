@@ -227,9 +227,12 @@ describe('two stations over the radio, then Postfix, in virtual time', () => {
     assert.ok(by <= 3600 - transitS && by >= 3600 - elapsedS - 1, `BY=${by} after ${transitS.toFixed(1)} s of transit (${byLine})`);
     console.log(`# e2e in virtual time: transit ${transitS.toFixed(1)} s (fade 60 s, ${radio.stats.aToB.bitErrors} bit errors), BY=${by} at the next hop, deadline moved ${there.params.by!.at - deadline} ms`);
 
-    // bravo's Maildir: the submitted bytes exactly, below the Received lines the two stations added.
+    // bravo's Maildir: the submitted bytes exactly, below the Return-Path of final delivery and the Received
+    // lines the two stations added.
     const atBravo = files(path.join(dir, 'bravo', 'maildir')).find((f) => f.includes('<e2e@laptop>'))!;
-    assert.equal(withoutTrace(atBravo, ['Received']), content);
+    assert.ok(atBravo.startsWith('Return-Path: <team@field.example>\r\nReceived: '), atBravo.slice(0, 200));
+    assert.equal(withoutTrace(atBravo, ['Return-Path', 'Received']), content);
+    assert.equal(atBravo.match(/^Return-Path: /gm)?.length, 1);
     assert.equal(atBravo.match(/^Received: /gm)?.length, 2);
 
     const atPostfix = await waitFor('delivery by Postfix', () => files(sink).find((f) => f.includes('<e2e@laptop>') && !f.includes('Alternate-Recipient-Of')));

@@ -93,10 +93,11 @@ test('ALTRECIP: the primary host refuses connections, so the alternate gets the 
   assert.match(dsnText, /X-Redirected-To: rfc822;alt@example\.net/);
 });
 
-test('local Maildir delivery, byte for byte after our Received line', async () => {
+test('local Maildir delivery, byte for byte after the Return-Path (RFC 5321 4.4) and our Received line', async () => {
   const id = await send('', ['<ops@field.example>'], 'local');
   const file = await waitFor('the Maildir file', () => maildir().find((f) => f.includes('Subject: local')));
-  assert.ok(file.startsWith('Received: from check.example.com'));
+  assert.ok(file.startsWith('Return-Path: <eljefe@field.example>\r\nReceived: from check.example.com'), file.slice(0, 200));
+  assert.equal(file.match(/^Return-Path:/gim)?.length, 1);
   assert.ok(file.endsWith('\r\nbody local\r\n'));
   assert.equal(gw.gateway.store.get(id)!.recipients[0]!.state, 'delivered');
 });

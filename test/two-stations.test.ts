@@ -79,8 +79,8 @@ async function send(from: string, mail: string, rcpt: string, subject: string): 
 test('mail crosses the radio with its priority and deadline, and arrives byte for byte', async () => {
   const id = await send('team@field.example', 'MT-PRIORITY=4 BY=3600;N ENVID=E1', '<ops@base.example> NOTIFY=NEVER', 'across');
   const file = await waitFor('delivery at bravo', () => maildir('bravo').find((f) => f.includes('Subject: across')));
-  // bravo's Received line on top of alpha's, then the original, unchanged
-  assert.match(file, /^Received: from alpha by bravo\.base\.example via hfmail-radio with HFMAIL id \S+\r\n\s+PRIORITY 4; /);
+  // the Return-Path of final delivery, bravo's Received line on top of alpha's, then the original, unchanged
+  assert.match(file, /^Return-Path: <team@field\.example>\r\nReceived: from alpha by bravo\.base\.example via hfmail-radio with HFMAIL id \S+\r\n\s+PRIORITY 4; /);
   assert.match(file, /\r\nReceived: from laptop\.field\.example \(\[127\.0\.0\.1\]\)\r?\n?\s*by alpha\.field\.example/);
   assert.ok(file.endsWith('Subject: across\r\nMessage-ID: <across@laptop>\r\n\r\nbody of across\r\n'));
   const there = bravo.store.get(id)!;
@@ -93,6 +93,7 @@ test('mail crosses the radio with its priority and deadline, and arrives byte fo
 test('a failure at the far side comes back over the radio as a DSN', async () => {
   await send('team@field.example', '', '<nobody@dead.example> NOTIFY=FAILURE', 'doomed');
   const dsn = await waitFor('the DSN at alpha', () => maildir('alpha').find((f) => f.includes('doomed@laptop') && f.includes('multipart/report')), 45_000);
+  assert.ok(dsn.startsWith('Return-Path: <>\r\n'), 'a DSN has the null reverse-path');
   assert.match(dsn, /Action: failed/);
   assert.match(dsn, /Final-Recipient: rfc822;nobody@dead\.example/);
   assert.match(dsn, /Reporting-MTA: dns; bravo\.base\.example/);

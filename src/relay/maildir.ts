@@ -7,9 +7,10 @@ import path from 'node:path';
  * Delivers one message into a Maildir: written and fsync'd in tmp/, then renamed into new/, then the
  * directory synced, so a reader never sees half a message and a crash never loses a delivered one. With a
  * `key` (message id and recipient) a second delivery of the same thing, after a crash between delivering and
- * recording it, finds the first and writes nothing: exactly once.
+ * recording it, finds the first and writes nothing: exactly once. With a `returnPath` (the reverse-path; '' for
+ * the null sender) this is final delivery: `Return-Path: <reverse-path>` goes on top (RFC 5321 4.4).
  */
-export function deliverToMaildir(dir: string, content: Uint8Array, now = Date.now(), key?: string): string {
+export function deliverToMaildir(dir: string, content: Uint8Array, now = Date.now(), key?: string, returnPath?: string): string {
   for (const sub of ['tmp', 'new', 'cur']) mkdirSync(path.join(dir, sub), { recursive: true });
   // <seconds>.M<milliseconds><unique>.<host>, unique being K<key> or P<pid>R<random>
   const unique = key ? `K${key.replace(/[^A-Za-z0-9_-]/g, '_')}` : `P${process.pid}R${randomBytes(6).toString('hex')}`;
@@ -23,6 +24,7 @@ export function deliverToMaildir(dir: string, content: Uint8Array, now = Date.no
   const tmp = path.join(dir, 'tmp', name);
   const fd = openSync(tmp, 'wx', 0o600);
   try {
+    if (returnPath !== undefined) writeSync(fd, Buffer.from(`Return-Path: <${returnPath}>\r\n`, 'utf8'));
     writeSync(fd, content);
     fsyncSync(fd);
   } finally {

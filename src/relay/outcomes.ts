@@ -3,7 +3,14 @@ import type { Reply } from './smtp-client.ts';
 
 /** One recipient's result of an attempt, before policy (retry, redirect, DSN) decides what follows. */
 export type AttemptResult =
-  | { readonly kind: 'delivered'; readonly status: DeliveryStatus; readonly relayed: boolean }
+  | {
+      readonly kind: 'delivered';
+      readonly status: DeliveryStatus;
+      /** Owed a "relayed" DSN (the re-emission plan says why). */
+      readonly relayed: boolean;
+      /** Relayed to a hop with DSN, given NOTIFY: further notifications may come from it (RFC 3461 5.2.2). */
+      readonly nextHopNotifies?: boolean;
+    }
   | { readonly kind: 'permanent'; readonly status: DeliveryStatus }
   | { readonly kind: 'temporary'; readonly status: DeliveryStatus; readonly unreachable: boolean };
 

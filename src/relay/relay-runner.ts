@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
 import type { Logger } from 'pino';
 import { failpoint, type Clock, type DeliveryStatus, type QueuedMessage, type Recipient, type Route, type Timer } from '../core/index.ts';
-import { buildDsn, headerEnd, planReemission, rfc5322Date, tunnelPriorityHeader, type DsnRecipient } from '../mail/index.ts';
+import { buildDsn, headerEnd, isGlobalDsn, planReemission, rfc5322Date, tunnelPriorityHeader, type DsnRecipient } from '../mail/index.ts';
 import type { DueRecipient } from '../queue/index.ts';
 import { retryDelay, type DeliveryStore, type RelayPolicy } from './contracts.ts';
 import { hopCapabilities } from './hop-capabilities.ts';
@@ -245,7 +245,7 @@ export class RelayRunner {
     const rc = d.recipient;
     if (r.kind === 'delivered') {
       this.store.record(m.id, d.idx, { state: 'delivered', status: r.status });
-      if (r.relayed) return block(rc, 'relayed', r.status);
+      if (r.relayed) return block(rc, 'relayed', r.status, { nextHopNotifies: r.nextHopNotifies === true });
       return wantsDsn(rc.notify, 'delivered') && rc.route.kind !== 'smtp' && rc.route.kind !== 'mx' ? block(rc, 'delivered', r.status) : undefined;
     }
     const keepAlt = !!rc.arcpt;
@@ -277,7 +277,8 @@ export class RelayRunner {
   private async deliver(m: QueuedMessage, route: Route, due: DueRecipient[], now: number): Promise<AttemptResult[]> {
     if (route.kind === 'maildir') {
       failpoint('before-delivery');
-      deliverToMaildir(route.target, m.content, now, `${m.id}-${due[0]!.idx}`);
+      // Final delivery: Return-Path carries the reverse-path (RFC 5321 4.4), `<>` for the null sender.
+      deliverToMaildir(route.target, m.content, now, `${m.id}-${due[0]!.idx}`, m.sender);
       failpoint('maildir-written'); // in the Maildir, not yet recorded as delivered
       return due.map(() => ({ kind: 'delivered', status: { status: '2.0.0', text: `delivered to ${route.target}`, at: now }, relayed: false }));
     }
@@ -316,7 +317,9 @@ export class RelayRunner {
       const r = await client.send({ from: m.sender, mailParams: plan.mailParams, recipients: due.map((d, i) => ({ address: d.recipient.address, params: plan.rcptParams[i]! })) }, content);
       return due.map((_, i) => {
         const reply = r.mail.code !== 250 ? r.mail : r.rcpt[i]!.code >= 300 ? r.rcpt[i]! : (r.perRecipientData?.[i] ?? r.data ?? r.rcpt[i]!);
-        return resultFromReply(reply, now, remote, plan.relayedDsn.includes(i));
+        const result = resultFromReply(reply, now, remote, plan.relayedDsn.includes(i));
+        // A hop with DSN was given NOTIFY: a "relayed" DSN must not promise silence (RFC 3461 5.2.2, RFC 3464 2.3.3).
+        return result.kind === 'delivered' && result.relayed ? { ...result, nextHopNotifies: caps.dsn } : result;
       });
     } finally {
       await client.quit();
@@ -345,7 +348,7 @@ export class RelayRunner {
     this.store.insert(copy);
     this.store.record(m.id, d.idx, { state: 'redirected', status: { ...cause, text: `redirected to ${alt.address}: ${cause.text}` } });
     this.kick();
-    const block0 = block(rc, 'relayed', cause, { 'X-Redirected-To': `rfc822;${alt.address}` });
+    const block0 = block(rc, 'relayed', cause, { redirectedTo: alt.address });
     const dsn = rc.notify !== 'NEVER' && (rc.notify === null || rc.notify.includes('FAILURE') || rc.notify.includes('SUCCESS')) ? block0 : undefined;
     if (!owed && dsn) this.sendDsn(m, [dsn], now);
     return owed ? dsn : undefined;
@@ -372,7 +375,9 @@ export class RelayRunner {
       reportingMtaType: this.policy.hostname.includes('.') ? 'dns' : 'x-local-hostname',
       ...(m.params.envid !== undefined ? { envid: m.params.envid } : {}),
       arrival: new Date(m.receivedAt),
-      ...(m.params.by ? { deliverBy: new Date(m.params.by.at) } : {}),
+      // RFC 2852: the sender's deadline, arrival plus the by-time asked for. After the radio hop `by.at` is
+      // re-anchored here with a latency allowance; receivedAt and the requested seconds travel unchanged.
+      ...(m.params.by ? { deliverBy: new Date(m.receivedAt + m.params.by.requestedSeconds * 1000) } : {}),
       recipients,
       original: full ? m.content : m.content.subarray(0, headerEnd(m.content)),
       returnFull: full,
@@ -385,7 +390,8 @@ export class RelayRunner {
       id,
       receivedAt: now,
       sender: '',
-      params: { smtputf8: false },
+      // RFC 6533: a report to or about a UTF-8 address is a UTF-8 message; a returned UTF-8 header is 8-bit.
+      params: { smtputf8: isGlobalDsn({ to: m.sender, recipients }), ...(content.some((b) => b > 127) ? { body: '8BITMIME' as const } : {}) },
       priority: { value: m.priority.value, source: 'policy' },
       recipients: [{ address: m.sender, notify: 'NEVER', route, state: 'queued' }],
       submitter: { clientAddress: '127.0.0.1', clientHostname: '', helo: this.policy.hostname, trusted: true },
@@ -395,7 +401,7 @@ export class RelayRunner {
   }
 }
 
-function block(rc: Recipient, action: DsnRecipient['action'], status: DeliveryStatus, extra?: Record<string, string>): DsnRecipient {
+function block(rc: Recipient, action: DsnRecipient['action'], status: DeliveryStatus, more?: Pick<DsnRecipient, 'redirectedTo' | 'nextHopNotifies'>): DsnRecipient {
   return {
     finalRecipient: rc.address,
     ...(rc.orcpt ? { originalRecipient: rc.orcpt } : {}),
@@ -404,7 +410,7 @@ function block(rc: Recipient, action: DsnRecipient['action'], status: DeliverySt
     ...(status.remoteMta ? { remoteMta: status.remoteMta } : {}),
     ...(status.remoteReply ? { diagnostic: status.remoteReply } : {}),
     lastAttempt: new Date(status.at),
-    ...(extra ? { extra } : {}),
+    ...more,
   };
 }
 
