@@ -1,5 +1,5 @@
 import type { Clock, Random, Timer } from '../core/index.ts';
-import { encodeKiss, KissDecoder } from '../codec/kiss.ts';
+import { KissDecoder } from '../codec/kiss.ts';
 import {
   CtrlFlag,
   decodeHello,
@@ -16,7 +16,7 @@ import {
   type LinkRecord,
   type SessionFrame,
 } from '../codec/link-frame.ts';
-import { AirTime, MARGIN_MS } from './air-time.ts';
+import { MARGIN_MS } from './air-time.ts';
 import { LinkRefusal, type InboundSink, type OutboundSource, type ProgressStore } from './contracts.ts';
 import { answersCollidingHello, answersTurn, callBackoffMs, onNoAnswer, overIsIdle, reopenAfterTurns } from './decisions.ts';
 import { proof } from './handshake.ts';
@@ -24,6 +24,7 @@ import { HelloState, type Session } from './hello-state.ts';
 import type { LinkOptions } from './link-options.ts';
 import type { LinkPort } from './link-port.ts';
 import { Receiver, type CompletedBundle } from './receiver.ts';
+import { OverWriter } from './over-writer.ts';
 import { Sender, type Settled } from './sender.ts';
 
 export type LinkEvent =
@@ -58,10 +59,6 @@ export interface LinkDeps {
 
 type Phase = 'down' | 'calling' | 'answered' | 'up';
 
-/** Propagation (at most about 130 ms around the earth) and serial buffering, counted into an OPEN's age besides the modem's latency. */
-const PATH_ALLOWANCE_MS = 150;
-/** Bytes an OPEN may grow by when its age and deadline fields get longer. */
-const AGE_FIELD_SLACK = 8;
 /** Least wait for a caller's proof before an answered hello is given up (when we have mail to send). */
 const HALF_OPEN_MS = 30_000;
 /** Hellos answered in a row without the key proved, after which the answerer reports it. */
@@ -91,11 +88,7 @@ export class LinkStation {
   readonly sender: Sender;
   readonly receiver: Receiver;
 
-  private transmitting = false;
-  private readonly air: AirTime;
-  private overFrames = 0;
-  private overBytes = 0;
-  private overRecords = 0;
+  private readonly out: OverWriter;
   private lastHeard = -Infinity;
   private peerOver = 0xff;
   private peerIdle = true;
@@ -117,19 +110,32 @@ export class LinkStation {
   private stopped = false;
   /** Frames heard while no session was up, damaged (a failed check) or whole: the channel's first sample. */
   private heardBeforeSession = { damaged: 0, whole: 0 };
-  readonly stats = { overs: 0, framesOut: 0, bytesOut: 0, framesIn: 0, rejected: 0, helloAttempts: 0, helloAnswers: 0, authFrames: 0, authBytes: 0 };
+  private readonly counts = { framesIn: 0, rejected: 0, helloAttempts: 0, helloAnswers: 0, authFrames: 0, authBytes: 0 };
 
   constructor(
     private readonly opts: LinkOptions,
     private readonly deps: LinkDeps,
   ) {
     this.decoder = new KissDecoder(opts.maxFrame + 64);
-    this.air = new AirTime(opts);
+    this.out = new OverWriter(opts, deps.clock, deps.port);
     this.hello = new HelloState(opts.station, opts.peer, opts.key);
     const own = { maxFrame: opts.maxFrame, window: opts.window, dictionaries: opts.dictionaries ?? [0] };
     this.sender = new Sender(opts.peer, deps.progress, opts.scheduler ?? 'priority', own, () => deps.clock.now());
     this.receiver = new Receiver(opts.peer, deps.progress, opts.maxBundle ?? 32 * 1024 * 1024);
     deps.port.onData((chunk) => this.onBytes(chunk));
+  }
+
+  /** What this station put on the air and heard. */
+  get stats() {
+    return { ...this.out.stats, ...this.counts };
+  }
+
+  private get transmitting(): boolean {
+    return this.out.transmitting;
+  }
+
+  private get air() {
+    return this.out.air;
   }
 
   get isUp(): boolean {
@@ -150,7 +156,7 @@ export class LinkStation {
       lossRate: Math.round(this.sender.lossRate * 1000) / 1000,
       frameSize: this.sender.frameSize,
       pending: this.sender.pendingCount,
-      overs: this.stats.overs,
+      overs: this.out.stats.overs,
       current: cur && { ...cur, etaSeconds: Math.ceil(((cur.total - cur.sent) * byteMs) / 1000 / Math.max(0.3, 1 - this.sender.lossRate)) },
     };
   }
@@ -234,26 +240,6 @@ export class LinkStation {
     this[key] = undefined;
   }
 
-  private write(frame: Uint8Array): void {
-    const bytes = encodeKiss(frame, 0, this.opts.kissPort ?? 0);
-    this.air.wrote(this.deps.clock.now(), bytes.length);
-    this.overFrames++;
-    this.overBytes += bytes.length;
-    this.stats.framesOut++;
-    this.stats.bytesOut += bytes.length;
-    this.deps.port.write(bytes);
-  }
-
-  /** Starts a transmission: key-up costs the turnaround on a half-duplex radio. */
-  private keyUp(): void {
-    this.transmitting = true;
-    this.air.keyUp(this.deps.clock.now());
-    this.overFrames = 0;
-    this.overBytes = 0;
-    this.overRecords = 0;
-    this.stats.overs++;
-  }
-
   // ---- hello -----------------------------------------------------------------------------------------
 
   private caps() {
@@ -268,16 +254,16 @@ export class LinkStation {
     const now = this.deps.clock.now();
     this.hello.called(nonce, now);
     this.helloAttempts++;
-    this.stats.helloAttempts++;
+    this.counts.helloAttempts++;
     if (this.helloAttempts > SILENT_CALLS && this.problem === null) {
       this.problem = `no answer from ${this.opts.peer} to ${this.helloAttempts - 1} hellos (peer off the air, wrong frequency or profile)`;
       this.deps.onEvent?.({ type: 'no-answer', detail: this.problem });
     }
-    this.keyUp();
+    this.out.keyUp();
     const frame = encodeHello({ type: FrameType.HELLO, version: PROTOCOL_VERSION, station: this.opts.station, nonce, caps: this.caps() });
-    this.stats.authBytes += frame.length;
-    this.write(frame);
-    this.transmitting = false;
+    this.counts.authBytes += frame.length;
+    this.out.write(frame);
+    this.out.end();
     // Back off on repeated silence, with jitter so two stations calling at once drift apart; a late reply to
     // any recent hello is still taken.
     const backoff = callBackoffMs(this.helloAttempts, this.deps.random.bytes(1)[0]! / 255);
@@ -311,9 +297,9 @@ export class LinkStation {
     this.clear('reply');
     this.phase = 'answered';
     const reply = this.helloReply(h, now);
-    this.keyUp();
-    this.write(reply);
-    this.transmitting = false;
+    this.out.keyUp();
+    this.out.write(reply);
+    this.out.end();
     const wait = this.air.answerWaitMs(this.deps.clock.now());
     // The proof may come late over a modem with long, unannounced latency: wait at least HALF_OPEN_MS for it.
     this.proofDueBy = this.deps.clock.now() + Math.max(wait, HALF_OPEN_MS);
@@ -326,9 +312,9 @@ export class LinkStation {
   private helloReply(h: HelloFrame, now: number): Uint8Array {
     const nonce = this.deps.random.bytes(NONCE_BYTES);
     const p = this.hello.answer(h, nonce, now);
-    this.stats.helloAnswers++;
+    this.counts.helloAnswers++;
     const reply = encodeHello({ type: FrameType.HELLO_REPLY, version: PROTOCOL_VERSION, station: this.opts.station, nonce, caps: this.caps(), proof: p });
-    this.stats.authBytes += reply.length;
+    this.counts.authBytes += reply.length;
     return reply;
   }
 
@@ -379,7 +365,7 @@ export class LinkStation {
   }
 
   private reject(reason: string): void {
-    this.stats.rejected++;
+    this.counts.rejected++;
     this.deps.onEvent?.({ type: 'rejected-frame', reason });
   }
 
@@ -411,7 +397,7 @@ export class LinkStation {
   }
 
   private onFrame(frame: Uint8Array): void {
-    this.stats.framesIn++;
+    this.counts.framesIn++;
     const type = peekType(frame);
     if (isFrameError(type)) {
       if (!this.isUp) this.heardBeforeSession.damaged++;
@@ -631,17 +617,17 @@ export class LinkStation {
     this.clear('reply');
     this.clear('silence');
     this.expire();
-    this.keyUp();
+    this.out.keyUp();
     if (this.pendingReply) {
-      this.write(this.pendingReply);
+      this.out.write(this.pendingReply);
       this.pendingReply = undefined;
     }
     if (this.needAuthFrame) {
       // Sent at the start of every over until the answerer shows, by a valid frame, that it took it.
       const auth = encodeSession({ type: FrameType.AUTH, proof: proof(this.opts.key, this.session.transcript, 'caller') }, this.session.keys.send);
-      this.stats.authFrames++;
-      this.stats.authBytes += auth.length;
-      this.write(auth);
+      this.counts.authFrames++;
+      this.counts.authBytes += auth.length;
+      this.out.write(auth);
     }
     if (this.receiver.owesAck) this.writeCtrl(0);
     this.writeCustody();
@@ -651,13 +637,13 @@ export class LinkStation {
 
   private writeCtrl(flags: number): void {
     const { ack, bitmap } = this.receiver.ackState();
-    this.write(encodeSession({ type: FrameType.CTRL, ack, bitmap, flags, over: this.sender.over & 0xff, echo: this.peerOver }, this.session!.keys.send));
+    this.out.writeSession({ type: FrameType.CTRL, ack, bitmap, flags, over: this.sender.over & 0xff, echo: this.peerOver }, this.session!.keys.send);
   }
 
   private writeCustody(): void {
     while (this.receiver.custody.length) {
       const ids = this.receiver.custody.splice(0, 8);
-      this.write(encodeSession({ type: FrameType.CUSTODY, ids }, this.session!.keys.send));
+      this.out.writeSession({ type: FrameType.CUSTODY, ids }, this.session!.keys.send);
     }
   }
 
@@ -665,14 +651,12 @@ export class LinkStation {
   private pump(): void {
     this.pumpTimer = undefined;
     if (!this.transmitting || this.stopped || !this.session) return;
-    const now = this.deps.clock.now();
-    const lead = this.air.maxFrameMs();
-    const wait = Math.ceil(this.air.freeAt - now - lead); // whole ms: epoch-sized times have no finer precision
-    if (this.overFrames > 0 && wait > 0) {
+    const wait = this.out.nextFrameInMs();
+    if (wait > 0) {
       this.pumpTimer = this.deps.clock.setTimer(wait, () => this.pump());
       return;
     }
-    const used = this.air.overMs();
+    const used = this.out.overMs();
     if (used >= this.opts.maxOverMs) {
       // Past the budget only to finish a message whose last two frames are due (at most 15 % longer).
       const finishing = used < 1.15 * this.opts.maxOverMs && this.sender.nextEndsWithin(2 * this.sender.frameSize);
@@ -682,32 +666,16 @@ export class LinkStation {
     for (const r of this.receiver.replies.splice(0)) this.sender.queueControl(r);
     const next = this.sender.next(this.deps.clock.now());
     if (!next) return this.endOver();
-    this.overRecords++;
-    this.write(this.recordFrame(next.seq, next.record));
+    this.out.writeRecord(next.seq, next.record, this.session.keys.send);
     const r = next.record;
     if (next.id !== undefined && (r.kind === RecordKind.OPEN || r.kind === RecordKind.DATA)) this.deps.onEvent?.({ type: 'segment', id: next.id, offset: r.offset, bytes: r.data.length });
     this.pumpTimer = this.deps.clock.setTimer(0, () => this.pump());
   }
 
-  /**
-   * A RECORD frame. An OPEN's age also counts the time until the frame has left the air (the wait behind the
-   * frames before it, key-up included, and its own airtime) and the path to the peer, and its deadline is that
-   * much nearer, so deadlines the receiver counts from its arrival never grow across the hop.
-   */
-  private recordFrame(seq: number, record: LinkRecord): Uint8Array {
-    const frame = (r: LinkRecord) => encodeSession({ type: FrameType.RECORD, seq, record: r }, this.session!.keys.send);
-    if (record.kind !== RecordKind.OPEN) return frame(record);
-    const now = this.deps.clock.now();
-    const airBytes = encodeKiss(frame(record), 0, this.opts.kissPort ?? 0).length + AGE_FIELD_SLACK;
-    const flightMs = Math.ceil(this.air.leavesAirIn(now, airBytes) + PATH_ALLOWANCE_MS + (this.opts.latencyMs ?? 0));
-    const deadlineMs = record.deadlineMs === 0 ? 0 : Math.max(1, record.deadlineMs - flightMs);
-    return frame({ ...record, ageMs: record.ageMs + flightMs, deadlineMs });
-  }
-
   private endOver(): void {
     this.writeCustody();
     const idle = overIsIdle({
-      records: this.overRecords,
+      records: this.out.recordsThisOver,
       unacked: this.sender.hasUnacked(),
       work: this.sender.hasWork(),
       awaitingAnswer: this.sender.awaitingAnswer(),
@@ -715,8 +683,8 @@ export class LinkStation {
     });
     this.writeCtrl(CtrlFlag.TURN | (idle ? CtrlFlag.IDLE : 0));
     this.sender.endOver();
-    this.transmitting = false;
-    this.deps.onEvent?.({ type: 'over', frames: this.overFrames, bytes: this.overBytes, airMs: this.air.overMs() });
+    const over = this.out.end();
+    this.deps.onEvent?.({ type: 'over', frames: over.frames, bytes: over.bytes, airMs: over.airMs });
     if (idle) return; // nothing outstanding: the peer answers only if it has something
     // Full duplex: the answer to this over comes while we go on with the next one.
     if (this.opts.duplex === 'full' && this.sender.hasWork()) {
