@@ -14,12 +14,16 @@ export interface StatusReport {
   queue: { total: number; byPriority: Record<string, number> };
 }
 
-/** What `hfmail status` shows: the gateway's last status file, whether it still runs, and queue counts. */
+/**
+ * What `hfmail status` shows: the gateway's last status file, whether it still runs, and queue counts. The
+ * station is the one the status file names (the gateway that writes into this data folder), else the config's.
+ */
 export function statusReport(settings: StationSettings): StatusReport {
   const dir = path.resolve(settings.baseDir, settings.config.data);
   if (!existsSync(path.join(dir, QUEUE_DB_FILE))) throw new Error(`no gateway data in ${dir}`);
   const file = path.join(dir, STATUS_FILE);
-  const s = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { pid: number; updatedAt: string; links: Record<string, unknown>[] }) : null;
+  const s = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { station?: unknown; pid: number; updatedAt: string; links: Record<string, unknown>[] }) : null;
+  const station = typeof s?.station === 'string' && s.station !== '' ? s.station : settings.config.station;
   let running = false;
   if (s) {
     try {
@@ -37,7 +41,7 @@ export function statusReport(settings: StationSettings): StatusReport {
       const k = `${m.priority.value} (${levelLabel(m.priority.value, settings.config.priority.policy)})`;
       byPriority[k] = (byPriority[k] ?? 0) + 1;
     }
-    return { station: settings.config.station, running, pid: s?.pid ?? null, updatedAt: s?.updatedAt ?? null, links: s?.links ?? [], queue: { total: list.length, byPriority } };
+    return { station, running, pid: s?.pid ?? null, updatedAt: s?.updatedAt ?? null, links: s?.links ?? [], queue: { total: list.length, byPriority } };
   } finally {
     store.close();
   }
