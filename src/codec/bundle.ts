@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Decoder, Encoder } from 'cbor-x';
-import type { Deadline, DeadlineMode, MailParams, Notify, NotifyCondition, Priority, PrioritySource, QueuedMessage, Recipient, Submitter, TypedAddress } from '../core/index.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, type Deadline, type DeadlineMode, type MailParams, type Notify, type NotifyCondition, type Priority, type PrioritySource, type QueuedMessage, type Recipient, type Submitter, type TypedAddress } from '../core/index.ts';
 import { compressBody, decompressBody } from './body-compression.ts';
 import type { CodecError } from './codec-error.ts';
 
@@ -38,7 +38,8 @@ export interface DecodeLimits {
   readonly dictionaries: readonly number[];
 }
 
-export const DEFAULT_LIMITS: DecodeLimits = { maxContent: 16 * 1024 * 1024, maxRecipients: 1000, dictionaries: [0, 1] };
+/** The station's default largest message (the gateway passes its configured one); the envelope is bounded apart. */
+export const DEFAULT_LIMITS: DecodeLimits = { maxContent: DEFAULT_MAX_MESSAGE_BYTES, maxRecipients: 1000, dictionaries: [0, 1] };
 
 const FORMAT = 3;
 const MAX_ENVELOPE = 64 * 1024;

@@ -4,3 +4,4 @@ export * from './priority.ts';
 export * from './envelope.ts';
 export * from './delivery-status.ts';
 export * from './message-id.ts';
+export * from './limits.ts';

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../core/index.ts';
 import { DEFAULT_BANDS, POLICY_LEVELS } from '../mail/index.ts';
 
 /** `host:port`, with IPv6 hosts in brackets. */
@@ -53,13 +54,13 @@ export const configSchema = z
     deliverBy: z.object({ min: z.number().int().min(0).max(999_999_999).default(60) }).strict().default({ min: 60 }),
     limits: z
       .object({
-        maxMessageSize: z.number().int().positive().default(10 * 1024 * 1024),
+        maxMessageSize: z.number().int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
         maxRecipients: z.number().int().min(1).default(100),
         /** RFC 5321 6.3: a message with more Received lines than this is a loop (5.4.6). */
         maxReceived: z.number().int().min(1).default(100),
       })
       .strict()
-      .default({ maxMessageSize: 10 * 1024 * 1024, maxRecipients: 100, maxReceived: 100 }),
+      .default({ maxMessageSize: DEFAULT_MAX_MESSAGE_BYTES, maxRecipients: 100, maxReceived: 100 }),
     routes: z
       .array(
         z

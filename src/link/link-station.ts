@@ -1,4 +1,4 @@
-import type { Clock, Random, Timer } from '../core/index.ts';
+import { DEFAULT_MAX_BUNDLE_BYTES, type Clock, type Random, type Timer } from '../core/index.ts';
 import { KissDecoder } from '../codec/kiss.ts';
 import {
   CtrlFlag,
@@ -121,7 +121,7 @@ export class LinkStation {
     this.hello = new HelloState(opts.station, opts.peer, opts.key);
     const own = { maxFrame: opts.maxFrame, window: opts.window, dictionaries: opts.dictionaries ?? [0] };
     this.sender = new Sender(opts.peer, deps.progress, opts.scheduler ?? 'priority', own, () => deps.clock.now());
-    this.receiver = new Receiver(opts.peer, deps.progress, opts.maxBundle ?? 32 * 1024 * 1024);
+    this.receiver = new Receiver(opts.peer, deps.progress, opts.maxBundle ?? DEFAULT_MAX_BUNDLE_BYTES);
     deps.port.onData((chunk) => this.onBytes(chunk));
   }
 
