@@ -19,6 +19,9 @@ export interface LinkEndpointOptions {
   readonly maxReceived: number;
 }
 
+/** Room for the Received lines stations add, above the message size a client may send. */
+const TRACE_SLACK_BYTES = 64 * 1024;
+
 /** The best dictionary both stations hold (0: none). */
 export function commonDictionary(peerDictionaries: readonly number[]): number {
   return Math.max(0, ...SUPPORTED_DICTIONARY_VERSIONS.filter((d) => peerDictionaries.includes(d)));
@@ -56,7 +59,9 @@ export class LinkInbound implements InboundSink {
   ) {}
 
   async accept(id: string, bytes: Uint8Array, openedAt: number): Promise<void> {
-    const b = decodeBundle(bytes, { maxContent: this.o.maxMessageSize, maxRecipients: 1000, dictionaries: SUPPORTED_DICTIONARY_VERSIONS });
+    // The content carries the sender's own trace lines on top of what its client sent (at most maxMessageSize
+    // there too): a little room for them, so a message at the limit is not refused after crossing the radio.
+    const b = decodeBundle(bytes, { maxContent: this.o.maxMessageSize + TRACE_SLACK_BYTES, maxRecipients: 1000, dictionaries: SUPPORTED_DICTIONARY_VERSIONS });
     if (isCodecError(b)) {
       if (b.error === 'too-large') throw new LinkRefusal('5.3.4', `message too big for ${this.o.station} (${this.o.maxMessageSize} bytes at most): ${b.detail}`);
       throw new LinkRefusal(b.error === 'unknown-dictionary' ? '5.6.5' : '5.6.0', `the bundle cannot be decoded at ${this.o.station}: ${b.error}: ${b.detail}`);
