@@ -322,7 +322,9 @@ export class RelayRunner {
         return result.kind === 'delivered' && result.relayed ? { ...result, nextHopNotifies: caps.dsn } : result;
       });
     } finally {
-      await client.quit();
+      // RFC 1047: the outcome is recorded as soon as the final reply is in, not after QUIT's answer, so that a
+      // crash can duplicate a message only in the moment between that reply and our commit.
+      void client.quit();
     }
   }
 
