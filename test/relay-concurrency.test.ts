@@ -37,15 +37,7 @@ test('200 routine messages for a dead smarthost hold 2 of 8 sessions; a FLASH me
   const maildir = path.join(dir, 'mail');
   const routes: Record<string, Route> = { 'example.net': { kind: 'smtp', target: `127.0.0.1:${deadPort}` }, 'base.example': { kind: 'maildir', target: maildir } };
   const relay = new RelayRunner(
-    {
-      due: (now) => store.delivery.due(now),
-      nextDueAt: () => store.delivery.nextDueAt(),
-      record: (id, idx, o, a) => store.delivery.record(id, idx, o, a),
-      get: (id) => store.get(id),
-      insert: (m) => store.insert(m),
-      transaction: (fn) => store.transaction(fn),
-      forgetLink: (peer, id) => store.forgetLink(peer, id),
-    },
+    store.deliveryView(),
     {
       hostname: 'bravo.base.example',
       retry: { baseMs: 60_000, maxMs: 3_600_000, giveUpMs: 86_400_000, altRecipWindowMs: 1_800_000 },

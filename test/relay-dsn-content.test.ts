@@ -46,15 +46,7 @@ const senderRoute: Route = { kind: 'link', target: 'alpha' };
 
 function runner(): RelayRunner {
   return new RelayRunner(
-    {
-      due: (now) => store.delivery.due(now),
-      nextDueAt: () => store.delivery.nextDueAt(),
-      record: (id, idx, o, a) => store.delivery.record(id, idx, o, a),
-      get: (id) => store.get(id),
-      insert: (m) => store.insert(m),
-      transaction: (fn) => store.transaction(fn),
-      forgetLink: (peer, id) => store.forgetLink(peer, id),
-    },
+    store.deliveryView(),
     {
       hostname: 'bravo.base.example',
       retry: { baseMs: 60_000, maxMs: 3_600_000, giveUpMs: 5 * 86_400_000, altRecipWindowMs: 30 * 60_000 },

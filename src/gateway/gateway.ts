@@ -59,16 +59,8 @@ export class Gateway {
     const store = this.store;
     const r = config.relay;
     this.relay = new RelayRunner(
-      {
-        due: (now) => store.delivery.due(now),
-        nextDueAt: () => store.delivery.nextDueAt(),
-        record: (id, idx, outcome, attempted) => store.delivery.record(id, idx, outcome, attempted),
-        get: (id) => store.get(id),
-        // A DSN or a redirected copy for the radio wakes its link through store.onLinkWork.
-        insert: (m) => store.insert(m),
-        transaction: (fn) => store.transaction(fn),
-        forgetLink: (peer, id) => store.forgetLink(peer, id),
-      },
+      // A DSN or a redirected copy for the radio wakes its link through store.onLinkWork.
+      store.deliveryView(),
       {
         hostname: config.hostname ?? config.station,
         retry: { baseMs: r.retryBaseS * 1000, maxMs: r.retryMaxS * 1000, giveUpMs: r.giveUpS * 1000, altRecipWindowMs: r.altRecipWindowS * 1000 },

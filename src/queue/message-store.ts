@@ -15,7 +15,7 @@ import {
   type RecipientRow,
 } from './row-codec.ts';
 import { validateMessage } from './validate-message.ts';
-import { DeliveryTable } from './delivery-store.ts';
+import { DeliveryTable, type AttemptOutcome } from './delivery-store.ts';
 import { QueueOperator } from './operator.ts';
 
 /** A recipient as list() reports it: the same shape as the core Recipient. */
@@ -269,6 +269,22 @@ export class MessageStore {
       this.link.markDelivered(peer, msg.id, now);
       return 'taken';
     });
+  }
+
+  /**
+   * The store as the relay's DeliveryStore (relay/contracts.ts, satisfied structurally: the queue does not import
+   * the relay): due work, outcomes, the messages the relay makes, and transactions around them.
+   */
+  deliveryView() {
+    return {
+      due: (now: number) => this.delivery.due(now),
+      nextDueAt: () => this.delivery.nextDueAt(),
+      record: (id: string, idx: number, outcome: AttemptOutcome, attempted?: boolean) => this.delivery.record(id, idx, outcome, attempted),
+      get: (id: string) => this.get(id),
+      insert: (m: QueuedMessage) => this.insert(m),
+      transaction: <T>(fn: () => T): T => this.transaction(fn),
+      forgetLink: (peer: string, id: string) => this.forgetLink(peer, id),
+    };
   }
 
   /** The radio link is done with a message's transfer to `peer`: its stored bundle and progress go. */
