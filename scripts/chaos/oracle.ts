@@ -26,7 +26,16 @@ export interface Observations {
   /** Whatever each station still holds with a queued recipient at the end (or why that could not be read). */
   readonly queues: Readonly<Record<StationName, QueueEntryView[] | string>>;
   readonly settled: boolean;
+  /** When each SIGKILL was sent (wall clock, ms). */
+  readonly kills?: readonly { readonly station: StationName; readonly at: number }[];
 }
+
+/**
+ * How close to a SIGKILL of a station a next-hop transaction must have ended for a second copy to be the SMTP
+ * duplicate that no client can prevent (RFC 1047): the client died between sending the final "." and recording
+ * the 250, so it sends the message again after its restart.
+ */
+const RFC1047_WINDOW_MS = 1000;
 
 export interface Verdict {
   readonly failures: string[];
@@ -40,6 +49,8 @@ interface Delivery {
   readonly altOf?: string;
   readonly content: Buffer;
   readonly origin: string;
+  /** For a next-hop transaction: when the next hop had the whole message. */
+  readonly peerAt?: number;
 }
 
 interface DsnBlock {
@@ -320,8 +331,23 @@ export function judge(attempts: readonly Attempt[], obs: Observations): Verdict 
     const prio = lead.trace.filter((x) => /^mt-priority[ \t]*:/i.test(x)).map((x) => x.replace(/^mt-priority[ \t]*:/i, '').trim());
     if (prio.length !== 1 || prio[0] !== String(m.priority)) problems.push(`MT-Priority field(s) [${prio.join(', ')}] for MT-PRIORITY=${m.priority} at submission`);
     if (problems.length) failures.push(`${a.id}: next-hop transaction #${k} (to ${t.recipients.map((r) => `<${r.address}>`).join(', ')}): ${problems.join('; ')}`);
-    for (const r of t.recipients) push(deliveries, a.id, { to: r.address.toLowerCase(), where: 'peer', ...(altOf !== undefined ? { altOf } : {}), content: lead.rest, origin: `next-hop transaction #${k}` });
+    for (const r of t.recipients) push(deliveries, a.id, { to: r.address.toLowerCase(), where: 'peer', ...(altOf !== undefined ? { altOf } : {}), content: lead.rest, origin: `next-hop transaction #${k}`, peerAt: t.at });
   });
+
+  // The one duplicate SMTP cannot rule out (RFC 1047, docs/decisions.md): a copy at the next hop whose
+  // transaction ended within a second of a SIGKILL, followed by another copy of the same to the same address, is
+  // that window; the later copy is the delivery. Anything else twice is a failure below.
+  for (const [id, list] of deliveries) {
+    const peer = list.filter((d) => d.where === 'peer');
+    for (const d of peer) {
+      const again = peer.some((e) => e !== d && e.to === d.to && (e.peerAt ?? 0) > (d.peerAt ?? 0));
+      const killed = (obs.kills ?? []).some((k) => Math.abs((d.peerAt ?? -Infinity) - k.at) <= RFC1047_WINDOW_MS);
+      if (!again || !killed) continue;
+      list.splice(list.indexOf(d), 1);
+      notes.push(`${id}: <${d.to}> reached the next hop twice; the first (${d.origin}) ended ${RFC1047_WINDOW_MS} ms or less from a SIGKILL of its sender (the RFC 1047 window)`);
+      count('RFC 1047 duplicates at the next hop');
+    }
+  }
 
   // Every delivery is byte-identical to what was sent, below the trace fields.
   for (const [id, list] of deliveries) {

@@ -114,6 +114,7 @@ export async function runChaos(seed: number, o: RunOptions): Promise<RunResult> 
   const peer = await startNextHop({ domains: PEER_DOMAINS, refusePrefix: REFUSE_PREFIX, deferPrefix: DEFER_PREFIX });
   const cluster = await Cluster.create(dir, plan.radio, peer.port);
   const kills: Record<StationName, number> = { alpha: 0, bravo: 0 };
+  const killTimes: { station: StationName; at: number }[] = [];
   let attempts: Attempt[] = [];
   let obs: Observations;
   try {
@@ -126,6 +127,7 @@ export async function runChaos(seed: number, o: RunOptions): Promise<RunResult> 
       for (const k of plan.kills) {
         await at(k.atMs);
         log(`  ${((Date.now() - t0) / 1000).toFixed(1)} s: SIGKILL ${k.station}, down ${k.downMs} ms`);
+        killTimes.push({ station: k.station, at: Date.now() });
         await cluster.kill(k.station);
         kills[k.station]++;
         await sleep(k.downMs);
@@ -167,7 +169,7 @@ export async function runChaos(seed: number, o: RunOptions): Promise<RunResult> 
     }
     log(`  ${((Date.now() - t0) / 1000).toFixed(1)} s: ${settled ? 'quiescent' : 'time limit reached'}`);
     await sleep(1500); // room for a late duplicate, if there were one
-    obs = { maildirs: cluster.maildirs(), peer: [...peer.transactions], queues: { alpha: await cluster.queue('alpha'), bravo: await cluster.queue('bravo') }, settled };
+    obs = { maildirs: cluster.maildirs(), peer: [...peer.transactions], queues: { alpha: await cluster.queue('alpha'), bravo: await cluster.queue('bravo') }, settled, kills: killTimes };
   } finally {
     cluster.close();
     await peer.close();
