@@ -7,9 +7,12 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import pino from 'pino';
 import { Gateway, validateConfig } from '../src/gateway/index.ts';
+import { LinkStation } from '../src/link/index.ts';
+import { LinkOutbound, MessageStore } from '../src/queue/index.ts';
 import { createChannel } from '../sim/channel.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
 import { VirtualClock } from '../sim/virtual-clock.ts';
+import { buildMessage, buildRecipient } from './support/messages.ts';
 import { RawSmtp } from './support/smtp-client.ts';
 import { VirtualTimeDriver } from './support/virtual-time.ts';
 
@@ -144,5 +147,54 @@ test('a message over the Received limit arriving from the radio is refused (5.4.
     assert.equal(s.mail('bravo').length, 0, 'nothing delivered at bravo');
   } finally {
     await s.stop();
+  }
+});
+
+test('an arrival for a link with a backlog costs the link one row: the queue says which message is new, the backlog is not read again', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-backlog-'));
+  dirs.push(dir);
+  const store = MessageStore.open(dir);
+  try {
+    const clock = new VirtualClock();
+    const radio = createChannel({ bitRate: 2400, duplex: 'half', turnaroundMs: 1500 }, clock, new SeededRandom(4));
+    const outbound = new LinkOutbound(store, 'bravo', { now: () => clock.now(), makeBundle: (m) => Uint8Array.from(m.content), withdrawn: () => undefined, refused: () => undefined });
+    let fullReads = 0;
+    let rowsRead = 0;
+    const source = {
+      pending: () => (fullReads++, outbound.pending()),
+      itemsById: (ids: readonly string[]) => {
+        const items = outbound.itemsById(ids);
+        rowsRead += items.length;
+        return items;
+      },
+      custodyConfirmed: (id: string) => outbound.custodyConfirmed(id),
+      expired: (id: string, now: number) => outbound.expired(id, now),
+      refused: (id: string, s: string, t: string, now: number) => outbound.refused(id, s, t, now),
+    };
+    // The peer is off the air: the link keeps calling while the backlog waits.
+    const station = new LinkStation(
+      { station: 'alpha', peer: 'bravo', key: new TextEncoder().encode('a key for the backlog test'), role: 'caller', duplex: 'half', bitRate: 2400, turnaroundMs: 1500, maxFrame: 256, window: 32, maxOverMs: 20_000 },
+      { clock, random: new SeededRandom(5), port: radio.a, source, sink: { accept: async () => undefined }, progress: store.link },
+    );
+    store.onLinkWork((_peer, ids) => station.notify(ids));
+    const msg = (i: number) =>
+      buildMessage({ id: `01BACKLOG${String(i).padStart(11, '0')}`, recipients: [buildRecipient({ address: `r${i}@example.net`, route: { kind: 'link', target: 'bravo' } })] });
+    store.transaction(() => {
+      for (let i = 0; i < 2000; i++) store.insert(msg(i));
+    });
+    station.start();
+    await clock.runUntil(clock.now() + 10_000);
+    assert.equal(station.snapshot().pending, 2000);
+    const before = { fullReads, rowsRead };
+    for (let i = 2000; i < 2050; i++) {
+      store.insert(msg(i));
+      await clock.runUntil(clock.now() + 100);
+    }
+    assert.equal(station.snapshot().pending, 2050);
+    assert.equal(fullReads - before.fullReads, 0, 'no arrival read the whole backlog');
+    assert.equal(rowsRead - before.rowsRead, 50, 'each arrival read its own row');
+    station.stop();
+  } finally {
+    store.close();
   }
 });
