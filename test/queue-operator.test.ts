@@ -3,30 +3,19 @@
 // gateway's housekeeping that runs them (src/gateway/housekeeping.ts).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import type { Clock, DeliveryStatus, QueuedMessage, Recipient, Timer } from '../src/core/index.ts';
 import { startHousekeeping } from '../src/gateway/housekeeping.ts';
 import { MessageStore, QueueError, QUEUE_DB_FILE, type OperatorStatus } from '../src/queue/index.ts';
+import { openStore, tempDir as tempDirOf } from './support/temp-store.ts';
 import { buildMessage, buildRecipient } from './support/messages.ts';
 
 const T = Date.UTC(2025, 0, 15, 12, 0, 0);
 const DAY = 86_400_000;
 
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hfmail-operator-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function openStore(t: TestContext, dir = tempDir(t)): MessageStore {
-  const store = MessageStore.open(dir);
-  t.after(() => store.close());
-  return store;
-}
+const tempDir = (t: TestContext) => tempDirOf(t, 'hfmail-operator-');
 
 /** A second connection to the same file, as another process (or a hand with sqlite3) would have. */
 function rawDb(t: TestContext, dir: string): Database.Database {

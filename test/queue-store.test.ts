@@ -1,8 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -16,20 +14,10 @@ import type {
   RouteKind,
 } from '../src/core/index.ts';
 import { MessageStore, QueueError, QUEUE_DB_FILE } from '../src/queue/index.ts';
+import { openStore, tempDir as tempDirOf } from './support/temp-store.ts';
 import { buildMessage, buildRecipient, deterministicMessage } from './support/messages.ts';
 
-/** A fresh data directory, removed when the test ends. */
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hfmail-queue-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function openStore(t: TestContext, dir = tempDir(t)): MessageStore {
-  const store = MessageStore.open(dir);
-  t.after(() => store.close());
-  return store;
-}
+const tempDir = (t: TestContext) => tempDirOf(t, 'hfmail-queue-');
 
 /** deepStrictEqual compares prototypes, so compare contents as Buffers whatever the caller passed in. */
 function normalise(msg: QueuedMessage | undefined): unknown {
