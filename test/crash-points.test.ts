@@ -2,7 +2,9 @@
 // point of the hand-over across the radio, restarts it, and checks that every message arrives exactly once,
 // byte for byte. The random crash loop (crash-loop.test.ts) covers the moments in between.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { afterEach, test } from 'node:test';
+import { MessageStore } from '../src/queue/index.ts';
 import { RawSmtp } from './support/smtp-client.ts';
 import { SHORT_OVERS_PROFILE, stationPair } from './support/station-pair.ts';
 
@@ -58,8 +60,17 @@ test('failpoint outcomes-recorded: bravo dies with a delivery recorded but its D
   await pair.exited('bravo', 30_000); // the Maildir file is written, the outcome recorded, the DSN not yet: killed
   await pair.start('bravo');
   const dsns = () => pair!.delivered('alpha').filter((f) => /multipart\/report/i.test(f.text) && f.text.includes('dsnonce'));
-  for (let i = 0; i < 300 && dsns().length < 1; i++) await new Promise((r) => setTimeout(r, 100));
-  await new Promise((r) => setTimeout(r, 2000)); // room for a second DSN or copy to show up, if there were one
+  // Until both queues hold nothing queued any more: then nothing can deliver or report again, and the counts are final.
+  const settled = () => (['alpha', 'bravo'] as const).every((n) => {
+    const store = MessageStore.open(path.join(pair!.dir, n));
+    try {
+      return store.list().length === 0;
+    } finally {
+      store.close();
+    }
+  });
+  for (let i = 0; i < 300 && !(dsns().length >= 1 && settled()); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(settled(), 'both queues settled');
   assert.equal(pair.delivered('bravo').filter((f) => f.text.includes('dsnonce')).length, 1, 'one delivery');
   assert.equal(dsns().length, 1, `one DSN; logs:\n${pair.log.join('').slice(-2000)}`);
   assert.match(dsns()[0]!.text, /Action: delivered/);

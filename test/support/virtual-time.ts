@@ -30,4 +30,19 @@ export class VirtualTimeDriver {
       await this.clock.runUntil(Math.min(next, virtualEnd + 1));
     }
   }
+
+  /** Lets `virtualMs` of simulated time pass (moving only while nothing is busy); fails past `realMs` of wall time. */
+  async advance(virtualMs: number, realMs: number): Promise<void> {
+    const end = this.clock.now() + virtualMs;
+    const realEnd = Date.now() + realMs;
+    while (this.clock.now() < end) {
+      if (Date.now() > realEnd) throw new Error(`${virtualMs} ms of virtual time: not within ${realMs} ms of real time`);
+      if (this.busy()) {
+        await pause(2);
+        continue;
+      }
+      const next = this.clock.nextAt();
+      await this.clock.runUntil(next === undefined ? end : Math.min(next, end));
+    }
+  }
 }
