@@ -13,7 +13,6 @@ import {
   PROTOCOL_VERSION,
   RecordKind,
   type HelloFrame,
-  type LinkRecord,
   type SessionFrame,
 } from '../codec/link-frame.ts';
 import { MARGIN_MS } from './air-time.ts';
@@ -121,7 +120,9 @@ export class LinkStation {
     this.hello = new HelloState(opts.station, opts.peer, opts.key);
     const own = { maxFrame: opts.maxFrame, window: opts.window, dictionaries: opts.dictionaries ?? [0] };
     this.sender = new Sender(opts.peer, deps.progress, opts.scheduler ?? 'priority', own, () => deps.clock.now());
-    this.receiver = new Receiver(opts.peer, deps.progress, opts.maxBundle ?? DEFAULT_MAX_BUNDLE_BYTES);
+    this.receiver = new Receiver(opts.peer, deps.progress, opts.maxBundle ?? DEFAULT_MAX_BUNDLE_BYTES, (id, status, text) =>
+      deps.onEvent?.({ type: 'refusing', id, status, text }),
+    );
     deps.port.onData((chunk) => this.onBytes(chunk));
   }
 
@@ -197,17 +198,17 @@ export class LinkStation {
   private readonly newIds = new Set<string>();
 
   private addNew(ids: readonly string[]): void {
-    try {
-      this.sender.add(this.deps.source.itemsById!(ids));
-    } catch (err) {
-      this.deps.onEvent?.({ type: 'error', detail: `could not read the queue: ${(err as Error)?.message ?? String(err)}` });
-    }
+    this.fromQueue(() => this.sender.add(this.deps.source.itemsById!(ids)));
   }
 
   /** What the queue holds for the peer; a queue that cannot be read now is read again at the next change. */
   private syncSource(): void {
+    this.fromQueue(() => this.sender.sync(this.deps.source.pending()));
+  }
+
+  private fromQueue(read: () => void): void {
     try {
-      this.sender.sync(this.deps.source.pending());
+      read();
     } catch (err) {
       this.deps.onEvent?.({ type: 'error', detail: `could not read the queue: ${(err as Error)?.message ?? String(err)}` });
     }
@@ -443,7 +444,6 @@ export class LinkStation {
           const settled = this.sender.onAnswer(a);
           if (settled) this.settle(settled);
         }
-        this.reportRefusals();
         return;
       }
       case FrameType.CUSTODY:
@@ -501,16 +501,6 @@ export class LinkStation {
     }
   }
 
-  /** Refusals this side is about to send, for the log: a refused message is an event on both stations. */
-  private reportRefusals(): void {
-    for (const r of this.receiver.replies)
-      if (r.kind === RecordKind.REFUSE && !this.reported.has(r)) {
-        this.reported.add(r);
-        this.deps.onEvent?.({ type: 'refusing', id: r.id, status: r.status, text: r.text });
-      }
-  }
-  private readonly reported = new WeakSet<LinkRecord>();
-
   private accept(done: CompletedBundle): void {
     this.deps.sink.accept(done.id, done.bundle, done.openedAt).then(
       () => {
@@ -522,7 +512,6 @@ export class LinkStation {
         // Not durable here: no custody. A refusal says why; anything else is a transient fault of our store.
         const r = err instanceof LinkRefusal ? err : new LinkRefusal('4.3.0', `the receiving station could not store it: ${(err as Error)?.message ?? String(err)}`.slice(0, 200));
         this.receiver.failed(done.id, r.status, r.text);
-        this.reportRefusals();
         if (this.isUp && this.channelFree()) this.beginOver();
       },
     );

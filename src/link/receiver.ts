@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HASH_BYTES, RecordKind, type LinkRecord } from '../codec/link-frame.ts';
 import type { ProgressStore } from './contracts.ts';
+import { sameBytes } from './handshake.ts';
 import { seqAdd, seqDiff } from './seq.ts';
 
 /** Most records held out of order, and so the width of the acknowledgement bitmap (64 bytes). */
@@ -67,6 +68,8 @@ export class Receiver {
     private readonly peer: string,
     private readonly progress: ProgressStore,
     private readonly maxBundle: number,
+    /** Told of every refusal this side sends, for the log: a refused message is an event on both stations. */
+    private readonly onRefuse: (id: string, status: string, text: string) => void = () => undefined,
   ) {}
 
   /** A new session starts: sequence numbers restart, transfers are re-opened by the sender. */
@@ -187,6 +190,7 @@ export class Receiver {
       if (remember) this.refusals.set(id, { status, text });
     }
     this.replies.push({ kind: RecordKind.REFUSE, id, status, text });
+    this.onRefuse(id, status, text);
   }
 
   /** Adds a segment at `offset`: overlaps are trimmed; a segment beyond a gap waits (bounded) for the gap to fill. */
@@ -232,7 +236,7 @@ export class Receiver {
     if (t.have < t.total) return undefined;
     const bundle = Buffer.concat(t.chunks);
     this.transfers.delete(t.xfer);
-    if (!sameHash(bundleHash(bundle), t.hash)) {
+    if (!sameBytes(bundleHash(bundle), t.hash)) {
       this.stats.hashMismatches++;
       this.progress.forget(this.peer, t.id);
       this.replies.push({ kind: RecordKind.RESUME, xfer: t.xfer, offset: 0 });
@@ -273,8 +277,4 @@ export class Receiver {
 /** The custody hash: the first bytes of SHA-256 of the bundle as sent. */
 export function bundleHash(bundle: Uint8Array): Uint8Array {
   return createHash('sha256').update(bundle).digest().subarray(0, HASH_BYTES);
-}
-
-function sameHash(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

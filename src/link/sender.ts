@@ -246,8 +246,7 @@ export class Sender {
   custody(id: string): boolean {
     const t = this.transfers.get(id);
     if (!t) return false;
-    this.drop(t);
-    this.progress.forget(this.peer, id);
+    this.settle(t);
     return true;
   }
 
@@ -259,20 +258,13 @@ export class Sender {
     if (!t) return undefined;
     if (r.kind === RecordKind.CANCELLED) {
       if (t.state !== 'cancelling') return undefined; // we did not ask (a forged or stale answer cannot withdraw mail)
-      this.drop(t);
-      this.progress.forget(this.peer, r.id);
-      return { outcome: 'withdrawn', id: r.id };
-    }
-    // The peer's deadline refusal: the same outcome as a withdrawal (DSN, or the alternate recipient).
-    if (r.status.startsWith('5') && r.status.endsWith('.4.7')) {
-      this.drop(t);
-      this.progress.forget(this.peer, r.id);
+      this.settle(t);
       return { outcome: 'withdrawn', id: r.id };
     }
     if (r.status.startsWith('5')) {
-      this.drop(t);
-      this.progress.forget(this.peer, r.id);
-      return { outcome: 'refused', id: r.id, status: r.status, text: r.text };
+      this.settle(t);
+      // The peer's deadline refusal is the same outcome as a withdrawal (DSN, or the alternate recipient).
+      return r.status.endsWith('.4.7') ? { outcome: 'withdrawn', id: r.id } : { outcome: 'refused', id: r.id, status: r.status, text: r.text };
     }
     if (t.state === 'cancelling') return undefined; // the CANCEL is answered separately
     const retryInMs = deferralMs(t.deferrals++);
@@ -283,6 +275,12 @@ export class Sender {
     this.file(t);
     this.neuter(r.id);
     return { outcome: 'deferred', id: r.id, status: r.status, text: r.text, retryInMs };
+  }
+
+  /** The peer's word settled the message: the transfer and its saved progress go. */
+  private settle(t: OutTransfer): void {
+    this.drop(t);
+    this.progress.forget(this.peer, t.item.id);
   }
 
   private drop(t: OutTransfer): void {
@@ -324,11 +322,6 @@ export class Sender {
     let n = this.cancelling.size;
     for (const t of this.open) if (this.isAwaitingCustody(t)) n++;
     return n;
-  }
-
-  /** Messages still held for the peer (no custody yet). */
-  pendingIds(): string[] {
-    return [...this.transfers.keys()];
   }
 
   /** How many messages are held for the peer. */
