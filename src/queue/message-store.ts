@@ -142,22 +142,15 @@ export class MessageStore {
       `SELECT DISTINCT message_id FROM recipients WHERE state = 'queued' AND route_kind = 'link' AND route_target = ?`,
     );
     // One row per message waiting for the peer, without its content: what the link's scheduler needs.
-    this.linkItemsStmt = db.prepare<[string], LinkItemRow>(
+    const linkItems = (where: string) =>
       `SELECT m.id, m.priority, m.received_at, m.size, m.by_at, m.by_mode, m.aby_at,
          max(r.arcpt_addr IS NOT NULL) AS has_arcpt, lb.made_at
        FROM recipients r JOIN messages m ON m.id = r.message_id
        LEFT JOIN link_bundles lb ON lb.peer = r.route_target AND lb.id = m.id
-       WHERE r.state = 'queued' AND r.route_kind = 'link' AND r.route_target = ?
-       GROUP BY m.id`,
-    );
-    this.linkItemStmt = db.prepare<[string, string], LinkItemRow>(
-      `SELECT m.id, m.priority, m.received_at, m.size, m.by_at, m.by_mode, m.aby_at,
-         max(r.arcpt_addr IS NOT NULL) AS has_arcpt, lb.made_at
-       FROM recipients r JOIN messages m ON m.id = r.message_id
-       LEFT JOIN link_bundles lb ON lb.peer = r.route_target AND lb.id = m.id
-       WHERE r.message_id = ? AND r.state = 'queued' AND r.route_kind = 'link' AND r.route_target = ?
-       GROUP BY m.id`,
-    );
+       WHERE ${where} r.state = 'queued' AND r.route_kind = 'link' AND r.route_target = ?
+       GROUP BY m.id`;
+    this.linkItemsStmt = db.prepare<[string], LinkItemRow>(linkItems(''));
+    this.linkItemStmt = db.prepare<[string, string], LinkItemRow>(linkItems('r.message_id = ? AND'));
     this.finishLinkStmt = db.prepare(`UPDATE recipients SET state = ?, status = ? WHERE message_id = ? AND route_kind = 'link' AND route_target = ? AND state = 'queued'`);
 
     this.insertTx = db.transaction((message: MessageRow, recipients: readonly RecipientRow[]) => {

@@ -182,34 +182,18 @@ export class RelayRunner {
 
   /**
    * The radio link withdrew a message whose deadline passed before the peer took it: recipients with an
-   * alternate and an expired ABY are redirected, the others fail with 5.4.7; the sender hears of it.
+   * alternate and an expired ABY are redirected; past an R-mode BY the others fail with 5.4.7, otherwise they
+   * wait for the link again; the sender hears of it.
    */
   linkWithdrawn(id: string, peer: string): void {
-    this.store.transaction(() => {
-      const m = this.store.get(id);
-      if (!m) return;
-      const now = this.clock.now();
-      const dsn: DsnRecipient[] = [];
-      const byPassed = m.params.by?.mode === 'R' && m.params.by.at <= now;
-      const abyPassed = !!m.params.aby && m.params.aby.at <= now;
-      m.recipients.forEach((rc, idx) => {
-        if (rc.state !== 'queued' || rc.route.kind !== 'link' || rc.route.target !== peer) return;
-        const d: DueRecipient = { messageId: id, idx, recipient: rc, attempts: 0 };
-        // ALTRECIP: an expired ABY redirects the recipients that have an alternate, and only those.
-        if (rc.arcpt && abyPassed) {
-          const b = this.redirect(m, d, { status: '4.4.7', text: `alternate-recipient deadline (ABY) passed before the radio link to ${peer} carried it`, at: now }, true);
-          if (b) dsn.push(b);
-          return;
-        }
-        // RFC 2852: an R-mode BY ends every attempt for every recipient. Otherwise (ABY without an alternate)
-        // the recipient keeps waiting for the link, in a new bundle without the redirected ones.
-        if (!byPassed) return;
-        const status: DeliveryStatus = { status: '5.4.7', text: `delivery time (BY ${m.params.by!.requestedSeconds} s, R) expired before the radio link to ${peer} carried it`, at: now };
-        this.store.record(id, idx, { state: 'failed', status });
-        if (wantsDsn(rc.notify, 'failed')) dsn.push(block(rc, 'failed', status));
-      });
-      this.store.forgetLink(peer, id);
-      if (dsn.length) this.sendDsn(m, dsn, now);
+    this.endLinkRecipients(id, peer, (m, rc, now) => {
+      // ALTRECIP: an expired ABY redirects the recipients that have an alternate, and only those.
+      if (rc.arcpt && m.params.aby && m.params.aby.at <= now)
+        return { redirect: true, status: { status: '4.4.7', text: `alternate-recipient deadline (ABY) passed before the radio link to ${peer} carried it`, at: now } };
+      // RFC 2852: an R-mode BY ends every attempt for every recipient. Otherwise (ABY without an alternate)
+      // the recipient keeps waiting for the link, in a new bundle without the redirected ones.
+      if (m.params.by?.mode !== 'R' || m.params.by.at > now) return undefined;
+      return { redirect: false, status: { status: '5.4.7', text: `delivery time (BY ${m.params.by.requestedSeconds} s, R) expired before the radio link to ${peer} carried it`, at: now } };
     });
   }
 
@@ -218,22 +202,30 @@ export class RelayRunner {
    * fails with the peer's status, or goes to its alternate; the sender hears of it in one DSN.
    */
   linkRefused(id: string, peer: string, status: string, text: string): void {
+    this.endLinkRecipients(id, peer, (_m, rc, now) => ({ redirect: !!rc.arcpt, status: { status, text: `refused by ${peer} over the radio link: ${text}`, at: now, remoteMta: peer } }));
+  }
+
+  /**
+   * The radio link is done with a message: each recipient waiting for `peer` goes to its alternate, fails, or
+   * (`undefined`) waits on; the transfer is forgotten, and the sender hears of it in one DSN, all in one transaction.
+   */
+  private endLinkRecipients(id: string, peer: string, end: (m: QueuedMessage, rc: Recipient, now: number) => { redirect: boolean; status: DeliveryStatus } | undefined): void {
     this.store.transaction(() => {
       const m = this.store.get(id);
       if (!m) return;
       const now = this.clock.now();
       const dsn: DsnRecipient[] = [];
-      const cause: DeliveryStatus = { status, text: `refused by ${peer} over the radio link: ${text}`, at: now, remoteMta: peer };
       m.recipients.forEach((rc, idx) => {
         if (rc.state !== 'queued' || rc.route.kind !== 'link' || rc.route.target !== peer) return;
-        const d: DueRecipient = { messageId: id, idx, recipient: rc, attempts: 0 };
-        if (rc.arcpt) {
-          const b = this.redirect(m, d, cause, true);
+        const e = end(m, rc, now);
+        if (!e) return;
+        if (e.redirect) {
+          const b = this.redirect(m, { messageId: id, idx, recipient: rc, attempts: 0 }, e.status, true);
           if (b) dsn.push(b);
           return;
         }
-        this.store.record(id, idx, { state: 'failed', status: cause });
-        if (wantsDsn(rc.notify, 'failed')) dsn.push(block(rc, 'failed', cause));
+        this.store.record(id, idx, { state: 'failed', status: e.status });
+        if (wantsDsn(rc.notify, 'failed')) dsn.push(block(rc, 'failed', e.status));
       });
       this.store.forgetLink(peer, id);
       if (dsn.length) this.sendDsn(m, dsn, now);
