@@ -3,8 +3,8 @@ import type { OutboundItem, ProgressStore } from './contracts.ts';
 import { deferralMs, expiryAction, windowFor } from './decisions.ts';
 import { berFrom, bestFrameSize, LossEstimator } from './loss-estimator.ts';
 import { bundleHash, REORDER_WINDOW } from './receiver.ts';
-import { Heap } from './heap.ts';
-import { compareFifo, comparePriority, pickNext, type Candidate, type SchedulerMode } from './scheduler.ts';
+import { pickNext, type SchedulerMode } from './scheduler.ts';
+import { TransferIndex } from './transfer-index.ts';
 import { seqAdd, seqDiff } from './seq.ts';
 
 /**
@@ -38,12 +38,6 @@ interface OutTransfer {
   deferrals: number;
   /** Bumped whenever the transfer is filed anew: older entries of it in the heaps are stale. */
   stamp: number;
-}
-
-/** A transfer waiting to open, as the ready heap orders it (its keys do not change while it waits). */
-interface ReadyEntry extends Candidate {
-  readonly t: OutTransfer;
-  readonly stamp: number;
 }
 
 interface Unacked {
@@ -101,19 +95,7 @@ export class Sender {
   private nextSeq = 0;
   private readonly unacked = new Map<number, Unacked>();
   private retransmit: number[] = [];
-  private readonly transfers = new Map<string, OutTransfer>();
-  /*
-   * The transfers filed by what the scheduler needs, so that choosing the next frame costs O(log n) in the
-   * backlog, not a scan: those waiting to open in a heap in scheduling order, those open (a few), those being
-   * withdrawn or deferred (a few), and every deadline in a heap of its own.
-   */
-  private readonly ready: Heap<ReadyEntry>;
-  private readonly open = new Set<OutTransfer>();
-  private readonly cancelling = new Set<OutTransfer>();
-  private readonly deferred = new Set<OutTransfer>();
-  private readonly deadlines = new Heap<{ t: OutTransfer; at: number }>((a, b) => a.at < b.at);
-  /** Transfers that may hold more at the peer than acknowledged and wait to open (after a restart). */
-  private readonly probes = new Set<OutTransfer>();
+  private readonly transfers: TransferIndex<OutTransfer>;
   private readonly byXfer = new Map<number, OutTransfer>();
   private nextXfer = 0;
   private readonly control: LinkRecord[] = [];
@@ -136,30 +118,7 @@ export class Sender {
     this.limits = own;
     this.frameSize = own.maxFrame;
     this.loss = new LossEstimator();
-    const cmp = mode === 'fifo' ? compareFifo : comparePriority;
-    this.ready = new Heap((a, b) => cmp(a, b) < 0);
-  }
-
-  /** Files a transfer where the scheduler looks for it, after any change of its state, or of being open. */
-  private file(t: OutTransfer): void {
-    this.open.delete(t);
-    this.cancelling.delete(t);
-    this.deferred.delete(t);
-    this.probes.delete(t);
-    t.stamp++;
-    if (this.transfers.get(t.item.id) !== t) return;
-    if (t.state === 'cancelling') this.cancelling.add(t);
-    else if (t.state === 'deferred') this.deferred.add(t);
-    else if (t.opened) this.open.add(t);
-    else {
-      const remaining = Math.max(1, total(t) - t.nextOffset);
-      this.ready.push({ t, stamp: t.stamp, id: t.item.id, priority: t.item.priority, ...(t.item.deadline !== undefined ? { deadline: t.item.deadline } : {}), remaining, queuedAt: t.item.queuedAt });
-      if (t.probing) this.probes.add(t);
-    }
-  }
-
-  private isReady(e: ReadyEntry): boolean {
-    return e.stamp === e.t.stamp && this.transfers.get(e.t.item.id) === e.t && e.t.state === 'sending' && !e.t.opened;
+    this.transfers = new TransferIndex(mode, (t) => Math.max(1, total(t) - t.nextOffset));
   }
 
   /**
@@ -183,34 +142,31 @@ export class Sender {
     this.control.length = 0;
     this.spill = [];
     this.byXfer.clear();
-    this.ready.clear();
     for (const t of this.transfers.values()) {
       if (t.opened && inFlight.has(t.item.id)) t.probing = true;
       t.opened = false;
       t.quietTurns = 0;
       t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, t.item.id));
       if (t.state === 'cancelling') this.control.push({ kind: RecordKind.CANCEL, id: t.item.id });
-      this.file(t);
     }
+    this.transfers.fileAll();
   }
 
   /** Follows the outbound queue: new messages join, confirmed or withdrawn ones leave. */
   sync(items: readonly OutboundItem[]): void {
     const live = new Set(items.map((i) => i.id));
-    for (const [id, t] of this.transfers) if (!live.has(id)) this.drop(t);
+    for (const t of [...this.transfers.values()]) if (!live.has(t.item.id)) this.drop(t);
     this.add(items);
   }
 
   /** New messages join (those already here stay as they are). */
   add(items: readonly OutboundItem[]): void {
     for (const item of items) {
-      if (this.transfers.has(item.id)) continue;
+      if (this.transfers.get(item.id)) continue;
       // A bundle made by an earlier run was on the air before: the peer may hold more of it than it acknowledged.
       const t: OutTransfer = { item, state: 'sending', xfer: -1, opened: false, nextOffset: 0, quietTurns: 0, probing: item.madeAt !== undefined, retryAt: 0, deferrals: 0, stamp: 0 };
       t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, item.id));
-      this.transfers.set(item.id, t);
-      this.file(t);
-      if (item.deadline !== undefined) this.deadlines.push({ t, at: item.deadline });
+      this.transfers.add(t);
     }
   }
 
@@ -236,7 +192,7 @@ export class Sender {
     if (t.opened) this.byXfer.delete(t.xfer);
     t.opened = false;
     t.state = 'cancelling';
-    this.file(t);
+    this.transfers.file(t);
     this.neuter(id);
     this.control.push({ kind: RecordKind.CANCEL, id });
     return 'asked';
@@ -272,7 +228,7 @@ export class Sender {
     t.opened = false;
     t.state = 'deferred';
     t.retryAt = this.now() + retryInMs;
-    this.file(t);
+    this.transfers.file(t);
     this.neuter(r.id);
     return { outcome: 'deferred', id: r.id, status: r.status, text: r.text, retryInMs };
   }
@@ -284,9 +240,8 @@ export class Sender {
   }
 
   private drop(t: OutTransfer): void {
-    this.transfers.delete(t.item.id);
+    this.transfers.remove(t);
     if (t.opened) this.byXfer.delete(t.xfer);
-    this.file(t);
     this.neuter(t.item.id);
   }
 
@@ -319,8 +274,8 @@ export class Sender {
    * withdrawn without CANCELLED yet. They keep the link awake (an over is not idle while they wait).
    */
   awaitingAnswer(): number {
-    let n = this.cancelling.size;
-    for (const t of this.open) if (this.isAwaitingCustody(t)) n++;
+    let n = this.transfers.cancelling.size;
+    for (const t of this.transfers.open) if (this.isAwaitingCustody(t)) n++;
     return n;
   }
 
@@ -331,30 +286,21 @@ export class Sender {
 
   /** Messages whose deadline (BY or ABY) has passed at `now` and that are not being withdrawn already. */
   expiredIds(now: number): string[] {
-    const out: string[] = [];
-    for (let e = this.deadlines.peek(); e && e.at <= now; e = this.deadlines.peek()) {
-      this.deadlines.pop();
-      if (this.transfers.get(e.t.item.id) === e.t && e.t.state !== 'cancelling') out.push(e.t.item.id);
-    }
-    return out;
+    return this.transfers.expired(now).map((t) => t.item.id);
   }
 
   /** The next moment something is due without the peer's help: a deadline, or a deferred message's retry. */
   nextWakeAt(): number | undefined {
     this.wakeDeferred(this.now());
-    for (let e = this.deadlines.peek(); e && (this.transfers.get(e.t.item.id) !== e.t || e.t.state === 'cancelling'); e = this.deadlines.peek()) this.deadlines.pop();
-    let at = this.deadlines.peek()?.at;
-    for (const t of this.deferred) if (at === undefined || t.retryAt < at) at = t.retryAt;
-    return at;
+    return this.transfers.nextWakeAt();
   }
 
   /** Deferred messages whose back-off is over are offered again. */
   private wakeDeferred(now: number): void {
-    for (const t of [...this.deferred])
-      if (t.retryAt <= now) {
-        t.state = 'sending';
-        this.file(t);
-      }
+    for (const t of this.transfers.dueDeferred(now)) {
+      t.state = 'sending';
+      this.transfers.file(t);
+    }
   }
 
   private isAwaitingCustody(t: OutTransfer): boolean {
@@ -370,7 +316,7 @@ export class Sender {
    */
   reopenQuiet(afterTurns: number): number {
     let n = 0;
-    for (const t of [...this.cancelling, ...this.open]) {
+    for (const t of [...this.transfers.cancelling, ...this.transfers.open]) {
       if (t.state === 'cancelling') {
         // The answer to a CANCEL can be a CUSTODY frame, which is not sequenced: ask again if it got lost.
         if (this.cancelPending(t.item.id) || ++t.quietTurns < afterTurns) continue;
@@ -383,7 +329,7 @@ export class Sender {
       t.quietTurns = 0;
       this.byXfer.delete(t.xfer);
       t.opened = false;
-      this.file(t);
+      this.transfers.file(t);
       n++;
     }
     return n;
@@ -430,23 +376,6 @@ export class Sender {
     return { t, id: t.item.id, priority: t.item.priority, ...(t.item.deadline !== undefined ? { deadline: t.item.deadline } : {}), remaining, queuedAt: t.item.queuedAt };
   }
 
-  /** The best transfer waiting to open, skipping stale heap entries (and, for now, those held below a priority). */
-  private bestReady(holdBelow: number) {
-    const skipped: ReadyEntry[] = [];
-    let found: ReturnType<Sender['candidateOf']>;
-    for (let e = this.ready.peek(); e; e = this.ready.peek()) {
-      if (!this.isReady(e)) {
-        this.ready.pop();
-        continue;
-      }
-      found = this.candidateOf(e.t, holdBelow);
-      if (found) break;
-      skipped.push(this.ready.pop()!);
-    }
-    for (const e of skipped) this.ready.push(e);
-    return found;
-  }
-
   /**
    * The scheduler's choice for the next segment: the best of the transfers under way (a few) and the best
    * waiting to open (the top of the heap). None while that message waits for the peer's answer to a probing
@@ -456,17 +385,18 @@ export class Sender {
     this.wakeDeferred(this.now());
     const holdBelow = this.mode === 'priority' ? this.inFlightPriority() : -Infinity;
     const under: NonNullable<ReturnType<Sender['candidateOf']>>[] = [];
-    for (const t of this.open) {
+    for (const t of this.transfers.open) {
       const c = this.candidateOf(t, holdBelow);
       if (c) under.push(c);
     }
-    const top = this.bestReady(holdBelow);
+    // The best waiting to open, passing over (for now) those held below a priority.
+    const top = this.transfers.bestReady((t) => this.candidateOf(t, holdBelow));
     if (top) under.push(top);
     const choice = pickNext(under, this.mode);
     if (!choice || !(choice.t.opened && choice.t.probing)) return choice;
     // Meanwhile the other probes go out in the same over, so that one answer settles them all; without data,
     // so that a message of lower priority cannot be completed ahead of the one that waits.
-    const probes = [...this.probes].filter((t) => this.transfers.get(t.item.id) === t && t.probing && !t.opened && t.state === 'sending').map((t) => this.candidateOf(t, -Infinity)).filter((c) => c !== undefined);
+    const probes = this.transfers.readyProbes().map((t) => this.candidateOf(t, -Infinity)).filter((c) => c !== undefined);
     const other = pickNext(probes, this.mode);
     return other && { ...other, probeOnly: true };
   }
@@ -511,7 +441,7 @@ export class Sender {
       t.xfer = this.nextXfer;
       this.nextXfer = (this.nextXfer + 1) & 0xffff;
       t.opened = true;
-      this.file(t);
+      this.transfers.file(t);
       this.byXfer.set(t.xfer, t);
       this.lastSent = t.item.id;
       // The first segment rides in the OPEN record: a short message is one frame.
