@@ -5,3 +5,4 @@ export * from './envelope.ts';
 export * from './delivery-status.ts';
 export * from './message-id.ts';
 export * from './limits.ts';
+export * from './storage-fault.ts';

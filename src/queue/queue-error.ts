@@ -8,7 +8,9 @@ export type QueueErrorCode =
   | 'unsupported-schema' // the database was migrated by a newer version of hfmail
   | 'unknown-id' // an operator command named a message the queue does not hold
   | 'corrupt-message' // the stored message cannot be decoded (release of a quarantined message that is still bad)
-  | 'bad-selection'; // an operator selection that cannot apply (hold --state held, an empty domain, ...)
+  | 'bad-selection' // an operator selection that cannot apply (hold --state held, an empty domain, ...)
+  | 'disk-full' // the disk or quota is full (SQLITE_FULL, ENOSPC): nothing was stored, try again later
+  | 'storage-io'; // the storage failed otherwise (SQLITE_IOERR, EIO): nothing was stored, try again later
 
 export class QueueError extends Error {
   override readonly name = 'QueueError';
