@@ -32,6 +32,8 @@ export const configSchema = z
     trusted: z.array(cidr).default(['127.0.0.0/8', '::1']),
     /** Highest priority a trusted network may ask for. */
     trustedMaxPriority: mtPriority.default(9),
+    /** Pause before greeting a client outside `trusted`, to catch bulk senders that talk first; 0 greets at once. */
+    earlyTalkerPauseMs: z.number().int().min(0).max(10_000).default(100),
     users: z
       .array(z.object({ name: z.string().min(1), password: z.string().min(1), maxPriority: mtPriority.default(9) }).strict())
       .default([]),

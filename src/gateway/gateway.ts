@@ -292,6 +292,7 @@ function frontEndPolicy(config: Config, base: string): FrontEndPolicy {
     maxMessageSize: config.limits.maxMessageSize,
     maxRecipients: config.limits.maxRecipients,
     maxReceived: config.limits.maxReceived,
+    untrustedGreetingDelayMs: config.earlyTalkerPauseMs,
     trustedCeiling: config.trustedMaxPriority,
     isTrusted: trusted,
     authEnabled: users.size > 0,

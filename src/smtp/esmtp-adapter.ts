@@ -6,7 +6,9 @@
  *    our parameters and checks addresses its own way), then hand smtp-server a stand-in line that only carries
  *    what it still needs for its state machine, or refuse with our reply;
  *  - send: a reply text that already starts with an enhanced code is sent as is, instead of getting a second,
- *    derived one; a successful MAIL gets the text the hooks chose (RFC 6710's 2.3.6 when priority changed).
+ *    derived one; a successful MAIL gets the text the hooks chose (RFC 6710's 2.3.6 when priority changed);
+ *  - init: smtp-server always waits 100 ms before its greeting (to catch clients that talk before it), which
+ *    caps a client that opens a connection per message at ~10 messages/s; the hooks choose the pause per client.
  * Both smtp-server and its connection module are imported as ESM, so the class patched here is the one the
  * server instantiates.
  */
@@ -23,11 +25,24 @@ export interface EsmtpHooks {
   preflight(verb: 'MAIL' | 'RCPT', line: string | null, session: SMTPServerSession): { refuse: SmtpReply } | { line: string };
   /** Text (starting with an enhanced code) of the 250 that accepts MAIL FROM. */
   mailAccepted(session: SMTPServerSession): string;
+  /**
+   * Milliseconds to wait before greeting a client (a client that talks in that pause gets 421); 0 greets at once.
+   * Without it, smtp-server's own 100 ms.
+   */
+  greetingDelayMs?(remoteAddress: string): number;
 }
 
 const registry = new WeakMap<object, EsmtpHooks>();
 
-type Conn = SMTPConnection & { _server: object; session: SMTPServerSession };
+type Conn = SMTPConnection & {
+  _server: object & { options: { maxClients?: number }; connections: Set<unknown> };
+  session: SMTPServerSession;
+  remoteAddress: string;
+  name: string;
+  _setListeners(ready: () => void): void;
+  connectionReady(next?: () => void): void;
+  _socket: import('node:net').Socket;
+};
 type Handler = (this: Conn, command: Buffer, callback: () => void) => void;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -80,6 +95,24 @@ function install(): void {
       return original.call(this, Buffer.from(outcome.line, 'utf8'), callback);
     };
   }
+
+  // Same steps as smtp-server's own init (listeners, its maxClients check), with our pause instead of its fixed one.
+  const init = proto.init as (this: Conn) => void;
+  proto.init = function (this: Conn) {
+    const hooks = registry.get(this._server);
+    if (!hooks?.greetingDelayMs) return init.call(this);
+    const delayFor = hooks.greetingDelayMs.bind(hooks);
+    this._setListeners(() => {
+      const { maxClients } = this._server.options;
+      if (maxClients && this._server.connections.size > maxClients) return this.send(421, `${this.name} Too many connected clients, try again in a moment`, false);
+      const delay = delayFor(this.remoteAddress);
+      if (delay > 0) return void setTimeout(() => this.connectionReady(), delay).unref();
+      // Greeted at once, a client's first command may still beat the (asynchronous) connect hook: hold its
+      // bytes until the greeting is out rather than answer "talk too soon" to a client we chose not to test.
+      this._socket.pause();
+      this.connectionReady(() => this._socket.resume());
+    });
+  };
 
   const send = proto.send as SMTPConnection['send'];
   proto.send = function (this: Conn, code: number, data?: string | string[] | null, context?: string | false) {

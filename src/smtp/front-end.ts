@@ -49,6 +49,8 @@ export interface FrontEndPolicy {
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
   readonly maxReceived: number;
+  /** Pause before greeting an untrusted client, to catch those that talk first (0 greets at once). */
+  readonly untrustedGreetingDelayMs: number;
   readonly trustedCeiling: number;
   isTrusted(address: string): boolean;
   /** The user's priority ceiling when the credentials are right, else null. */
@@ -123,6 +125,9 @@ export class SmtpFrontEnd {
         const outcome = verb === 'MAIL' ? this.preflightMail(line, s) : this.preflightRcpt(line, s);
         return 'code' in outcome ? { refuse: outcome } : outcome;
       },
+      // Early-talker detection is worth a pause only for clients we do not know (bulk senders that skip the
+      // greeting); trusted networks and authenticated submitters are greeted at once.
+      greetingDelayMs: (address) => (this.deps.policy.isTrusted(address) ? 0 : p.untrustedGreetingDelayMs),
       mailAccepted: (session) => {
         const tx = (session as Session).hfTransaction;
         if (tx?.priorityChange) return success('2.3.6', `${tx.priority.value} ${tx.priorityChange}`);
