@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { hashPassword } from '../src/gateway/index.ts';
 import { startGateway, type TestGateway } from './support/gateway.ts';
 
 const run = promisify(execFile);
@@ -61,7 +62,7 @@ describe('swaks, AUTH over STARTTLS', () => {
     await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=gw.test', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')]);
     gw = await startGateway({
       trusted: ['192.0.2.0/24'],
-      users: [{ name: 'ops', password: 's3cret', maxPriority: 4 }],
+      users: [{ name: 'ops', hash: await hashPassword('s3cret'), maxPriority: 4 }],
       tls: { key: path.join(dir, 'key.pem'), cert: path.join(dir, 'cert.pem') },
     });
   });

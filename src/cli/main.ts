@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerDemo } from './demo-command.ts';
 import { registerQueue } from './queue-command.ts';
 import { registerOperatorCommands } from './operator-commands.ts';
+import { registerPasswd } from './passwd-command.ts';
 import { registerSim } from './sim-command.ts';
 import { registerStart } from './start-command.ts';
 import { registerStatus } from './status-command.ts';
@@ -17,6 +18,7 @@ registerOperatorCommands(program);
 registerStatus(program);
 registerSim(program);
 registerStationTools(program);
+registerPasswd(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,9 +2,15 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../core/index.ts';
 import { DEFAULT_BANDS, POLICY_LEVELS } from '../mail/index.ts';
+import { passwordHashProblem } from './passwords.ts';
 
-/** `host:port`, with IPv6 hosts in brackets. */
-const hostPort = z.string().regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:2525');
+/** `host:port`, with IPv6 hosts in brackets; port 0 asks the system for any free port (tests). */
+const hostPort = z
+  .string()
+  .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:2525')
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'the port must be from 1 to 65535 (or 0 for any free port)');
+
+const MIB = 1024 * 1024;
 
 const cidr = z.string().refine((s) => {
   const [addr, bits, ...rest] = s.split('/');
@@ -15,6 +21,24 @@ const cidr = z.string().refine((s) => {
 }, 'expected an IP address or network such as 127.0.0.0/8 or ::1');
 
 const mtPriority = z.number().int().min(-9).max(9);
+
+/**
+ * An SMTP AUTH user. `hash` is what `hfmail passwd` prints; a plain `password` is refused with the command to run,
+ * so a station file never holds a password that a stolen laptop would give away.
+ */
+const user = z
+  .object({ name: z.string().min(1), hash: z.string().optional(), password: z.unknown().optional(), maxPriority: mtPriority.default(9) })
+  .strict()
+  .superRefine((u, ctx) => {
+    if (u.password !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['password'], message: `user "${u.name}": plain-text passwords are not accepted; run \`hfmail passwd ${u.name}\` and put the line it prints in place of this entry` });
+    else if (u.hash === undefined) ctx.addIssue({ code: 'custom', path: ['hash'], message: `user "${u.name}" has no hash; run \`hfmail passwd ${u.name}\`` });
+    else {
+      const problem = passwordHashProblem(u.hash);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['hash'], message: `user "${u.name}": ${problem}` });
+    }
+  })
+  .transform(({ name, hash, maxPriority }) => ({ name, hash: hash ?? '', maxPriority }));
 
 /** `via` of a route: where mail for the domains goes (design.md section 7). */
 export const VIA = /^(?:maildir:.+|lmtp:\/\/[^/\s]+:(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})|smtp:\/\/[^/\s]+:(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})|mx|link:[A-Za-z0-9_-]+)$/;
@@ -34,10 +58,21 @@ export const configSchema = z
     trustedMaxPriority: mtPriority.default(9),
     /** Pause before greeting a client outside `trusted`, to catch bulk senders that talk first; 0 greets at once. */
     earlyTalkerPauseMs: z.number().int().min(0).max(10_000).default(100),
-    users: z
-      .array(z.object({ name: z.string().min(1), password: z.string().min(1), maxPriority: mtPriority.default(9) }).strict())
-      .default([]),
-    tls: z.object({ key: z.string(), cert: z.string() }).strict().optional(),
+    users: z.array(user).default([]),
+    /** SMTP AUTH policy: only over TLS unless clear text is allowed for loopback clients; failures slow and then stop a client. */
+    auth: z
+      .object({
+        /** Accept AUTH without STARTTLS from 127.0.0.0/8 and ::1 (a local submission agent); never from elsewhere. */
+        allowPlaintextOnLoopback: z.boolean().default(false),
+        /** Failed AUTHs from one client address within `failureWindowS` before AUTH is refused with 454 4.7.0. */
+        maxFailures: z.number().int().min(1).default(10),
+        failureWindowS: z.number().int().min(1).default(900),
+        /** Each failure is answered after 1 s, doubling per failure of that client, up to this. */
+        maxDelayS: z.number().min(0).max(300).default(30),
+      })
+      .strict()
+      .default({ allowPlaintextOnLoopback: false, maxFailures: 10, failureWindowS: 900, maxDelayS: 30 }),
+    tls: z.object({ key: z.string().min(1), cert: z.string().min(1) }).strict().optional(),
     priority: z
       .object({
         policy: z.enum(Object.keys(POLICY_LEVELS) as [keyof typeof POLICY_LEVELS]).default('MIXER'),
@@ -60,9 +95,24 @@ export const configSchema = z
         maxRecipients: z.number().int().min(1).default(100),
         /** RFC 5321 6.3: a message with more Received lines than this is a loop (5.4.6). */
         maxReceived: z.number().int().min(1).default(100),
+        /** SMTP connections at once, in total and from one client address (more get 421 4.7.0). */
+        maxConnections: z.number().int().min(1).default(200),
+        maxConnectionsPerClient: z.number().int().min(1).default(20),
+        /** DATA bytes held in memory across all sessions; a message that would pass it gets 452 4.3.1. */
+        maxDataBytesInMemory: z.number().int().min(1).default(64 * MIB),
       })
       .strict()
-      .default({ maxMessageSize: DEFAULT_MAX_MESSAGE_BYTES, maxRecipients: 100, maxReceived: 100 }),
+      .default({ maxMessageSize: DEFAULT_MAX_MESSAGE_BYTES, maxRecipients: 100, maxReceived: 100, maxConnections: 200, maxConnectionsPerClient: 20, maxDataBytesInMemory: 64 * MIB }),
+    /** Free space the data folder's disk must keep: below it, MAIL gets 452 4.3.1 before the disk is full. */
+    queue: z
+      .object({ minFreeBytes: z.number().int().min(0).default(50 * MIB) })
+      .strict()
+      .default({ minFreeBytes: 50 * MIB }),
+    /**
+     * Where mail to postmaster (bare, or at a local domain or our host name) goes: an address with a route. Without
+     * it, the first maildir: or lmtp:// route, else a Maildir `postmaster` in the data folder.
+     */
+    postmaster: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected an address such as ops@field.example').optional(),
     routes: z
       .array(
         z

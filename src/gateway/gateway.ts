@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -7,13 +7,14 @@ import { newMessageId, systemClock, wholeMilliseconds, type Clock, type Random, 
 import { kissSetup, LinkStation, openSerialLinkPort, openTcpLinkPort, type LinkPort } from '../link/index.ts';
 import { RelayRunner } from '../relay/index.ts';
 import { MessageStore } from '../queue/index.ts';
-import { SmtpFrontEnd, type FrontEndPolicy } from '../smtp/index.ts';
+import { SmtpFrontEnd } from '../smtp/index.ts';
 import { ConfigError, type Config } from './config.ts';
-import { LinkInbound, linkOutbound } from './link-endpoint.ts';
+import { faultTolerantProgress, LinkInbound, linkOutbound } from './link-endpoint.ts';
+import { ensureDataDir } from './data-dir.ts';
+import { frontEndPolicy } from './front-end-policy.ts';
 import { startHousekeeping, type Housekeeping } from './housekeeping.ts';
 import { routeResolver } from './routes.ts';
 import { shippedProfiles } from './station-tools.ts';
-import { trustedNetworks } from './trust.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -51,6 +52,7 @@ export class Gateway {
     const { config, log } = opts;
     const base = opts.baseDir ?? process.cwd();
     this.dataDir = path.resolve(base, config.data);
+    ensureDataDir(this.dataDir);
     this.store = MessageStore.open(this.dataDir);
     const clock = wholeMilliseconds(opts.clock ?? systemClock);
     this.clock = clock;
@@ -76,7 +78,7 @@ export class Gateway {
       log.child({ component: 'relay' }),
     );
     this.smtp = new SmtpFrontEnd({
-      policy: frontEndPolicy(config, base),
+      policy: frontEndPolicy(config, base, this.dataDir),
       sink: this.store,
       clock,
       random,
@@ -199,8 +201,8 @@ export class Gateway {
             port,
             source: outbound,
             sink: inbound,
-            // The queue's link table has exactly the ProgressStore methods.
-            progress: this.store.link,
+            // The queue's link table has exactly the ProgressStore methods; a full disk there never stops the link.
+            progress: faultTolerantProgress(this.store.link, llog),
             onEvent: (e) => {
               if (e.type === 'segment') llog.trace(e, e.type);
               else if (e.type === 'auth-failed') llog.error(e, `link to ${l.peer}: ${e.detail}; links[].key must name a file with the same key on both stations`);
@@ -267,43 +269,4 @@ function readKey(file: string): Uint8Array {
   } catch (err) {
     throw new ConfigError(`links: key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-}
-
-function readTlsFile(base: string, file: string, key: string): Buffer {
-  try {
-    return readFileSync(path.resolve(base, file));
-  } catch (err) {
-    throw new ConfigError(`${key}: cannot read ${path.resolve(base, file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-}
-
-function frontEndPolicy(config: Config, base: string): FrontEndPolicy {
-  const users = new Map(config.users.map((u) => [u.name, u]));
-  const trusted = trustedNetworks(config.trusted);
-  const tls = config.tls ? { key: readTlsFile(base, config.tls.key, 'tls.key'), cert: readTlsFile(base, config.tls.cert, 'tls.cert') } : undefined;
-  return {
-    hostname: config.hostname ?? config.station,
-    policy: config.priority.policy,
-    draftKeyword: config.priority.draftKeyword,
-    bands: config.priority.bands,
-    minAccepted: config.priority.minAccepted,
-    maxSizeByLevel: new Map(Object.entries(config.priority.maxSize).map(([level, size]) => [Number(level), size])),
-    deliverByMin: config.deliverBy.min,
-    maxMessageSize: config.limits.maxMessageSize,
-    maxRecipients: config.limits.maxRecipients,
-    maxReceived: config.limits.maxReceived,
-    untrustedGreetingDelayMs: config.earlyTalkerPauseMs,
-    trustedCeiling: config.trustedMaxPriority,
-    isTrusted: trusted,
-    authEnabled: users.size > 0,
-    authenticate(name, password) {
-      const user = users.get(name);
-      if (!user) return null;
-      const a = Buffer.from(password);
-      const b = Buffer.from(user.password);
-      return a.length === b.length && timingSafeEqual(a, b) ? user.maxPriority : null;
-    },
-    ...(tls ? { tls } : {}),
-    route: routeResolver(config.routes, base),
-  };
 }

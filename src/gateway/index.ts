@@ -2,6 +2,7 @@ export { Gateway, splitHostPort, systemRandom, type GatewayOptions } from './gat
 export { loadConfig, validateConfig, ConfigError, type Config } from './config.ts';
 export { createLogger } from './logger.ts';
 export { stationSettings, type StationSettings } from './station.ts';
+export { hashPassword, verifyPassword, userEntry } from './passwords.ts';
 export { queueSnapshot, type QueueEntry } from './queue-view.ts';
 export { shippedProfiles, serialPorts, type PortInfo } from './station-tools.ts';
 export { runDemo, type DemoRadio } from './demo.ts';

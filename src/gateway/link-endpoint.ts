@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { bundleFromMessage, decodeBundle, encodeBundle, isCodecError, mailParamsFromBundle, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
-import { failpoint, type Clock, type QueuedMessage, type Recipient, type Route } from '../core/index.ts';
-import { LinkRefusal, type InboundSink } from '../link/index.ts';
+import { failpoint, storageFault, type Clock, type QueuedMessage, type Recipient, type Route } from '../core/index.ts';
+import { LinkRefusal, type InboundSink, type ProgressStore } from '../link/index.ts';
 import { countReceived, headerFields, rfc5322Date } from '../mail/index.ts';
 import { LinkOutbound, type MessageStore } from '../queue/index.ts';
 import type { RelayRunner } from '../relay/index.ts';
@@ -87,11 +87,61 @@ export class LinkInbound implements InboundSink {
       submitter: { clientAddress: `link:${this.o.peer}`, clientHostname: '', helo: this.o.peer, trusted: true, ...(b.submitter?.user ? { user: b.submitter.user } : {}) },
       content: Buffer.concat([Buffer.from(trace, 'utf8'), b.content]),
     };
-    const taken = this.store.takeFromLink(this.o.peer, message, now);
+    let taken: ReturnType<MessageStore['takeFromLink']>;
+    try {
+      taken = this.store.takeFromLink(this.o.peer, message, now);
+    } catch (err) {
+      // Our disk is full or failing: refused for now (RFC 3463 4.3.1 mail system full, 4.3.0 other), so the
+      // sender keeps the message and offers it again after its backoff; nothing here stops.
+      const fault = storageFault(err);
+      if (fault === 'full') throw new LinkRefusal('4.3.1', `mail system full at ${this.o.station}: the message cannot be stored now`);
+      if (fault === 'io') throw new LinkRefusal('4.3.0', `the queue of ${this.o.station} cannot be written now`);
+      throw err;
+    }
     if (taken === 'loop') throw new LinkRefusal('5.4.6', `routing loop: message ${id} has passed ${this.o.station} before`);
     if (taken === 'taken-before') return; // its custody confirmation was lost: confirm again, take nothing
     failpoint('inbound-stored'); // durable here, custody not yet confirmed, not yet delivered
     this.o.log.info({ msgId: id, peer: this.o.peer, priority: b.priority.value, rcpts: recipients.length }, 'message taken from the link');
     this.relay.kick();
   }
+}
+
+/**
+ * The link's ProgressStore over the queue's link table, for a disk that may fill up: progress is an
+ * optimisation the protocol can lose (a receiver that lacks what it acknowledged says so with RESUME, and a
+ * sender resends), so a storage fault while saving or reading it is absorbed here instead of being thrown into
+ * the serial port's data handler. Every other error goes through. One log line when the fault starts, one when
+ * it ends.
+ */
+export function faultTolerantProgress(inner: ProgressStore, log: Logger): ProgressStore {
+  let faulted: { op: string; count: number } | undefined;
+  const guard = <T>(what: string, fn: () => T, fallback: T): T => {
+    try {
+      const v = fn();
+      // Reads, and writes that free space, go on working on a full disk: the state ends when what failed works.
+      if (faulted?.op === what) {
+        log.info({ faults: faulted.count }, 'link progress is saved again');
+        faulted = undefined;
+      }
+      return v;
+    } catch (err) {
+      const fault = storageFault(err);
+      if (!fault) throw err;
+      if (faulted) faulted.count++;
+      else {
+        faulted = { op: what, count: 1 };
+        log.error({ err: (err as Error)?.message, fault, op: what }, `${fault === 'full' ? 'disk full' : 'storage failing'}: link progress is kept in memory only (a restart resends it)`);
+      }
+      return fallback;
+    }
+  };
+  return {
+    sentOffset: (peer, id) => guard('sentOffset', () => inner.sentOffset(peer, id), 0),
+    setSentOffset: (peer, id, offset) => guard('setSentOffset', () => inner.setSentOffset(peer, id, offset), undefined),
+    received: (peer, id) => guard('received', () => inner.received(peer, id), undefined),
+    appendReceived: (peer, id, offset, data) => guard('appendReceived', () => inner.appendReceived(peer, id, offset, data), undefined),
+    isDelivered: (peer, id) => guard('isDelivered', () => inner.isDelivered(peer, id), false),
+    markDelivered: (peer, id) => guard('markDelivered', () => inner.markDelivered(peer, id), undefined),
+    forget: (peer, id) => guard('forget', () => inner.forget(peer, id), undefined),
+  };
 }

@@ -55,3 +55,25 @@ export function stripComments(value: string): string | null {
   }
   return depth === 0 ? out : null;
 }
+
+/**
+ * The content with every MT-Priority: field (folded lines included) replaced by one carrying `value`, where the
+ * first one stood; the rest of the bytes are untouched. Content without such a field is returned as it is.
+ */
+export function replaceMtPriority(content: Uint8Array, value: number): Buffer {
+  const buf = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  const end = headerEnd(buf);
+  const head = buf.subarray(0, end).toString('latin1');
+  const lines = head.split(/\r\n(?![ \t])/);
+  let placed = false;
+  const kept: string[] = [];
+  for (const line of lines) {
+    if (!/^mt-priority[ \t]*:/i.test(line)) kept.push(line);
+    else if (!placed) {
+      kept.push(`MT-Priority: ${value}`);
+      placed = true;
+    }
+  }
+  if (!placed) return buf;
+  return Buffer.concat([Buffer.from(kept.join('\r\n'), 'latin1'), buf.subarray(end)]);
+}

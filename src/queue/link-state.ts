@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { storageFault } from '../core/index.ts';
 
 /**
  * What the radio link keeps across restarts (the link's ProgressStore, implemented here): the bundle bytes a
@@ -29,7 +30,13 @@ export class LinkState {
     const row = this.s.bundle!.get(peer, id) as { bundle: Buffer } | undefined;
     if (row) return row.bundle;
     const b = make();
-    this.s.putBundle!.run(peer, id, Buffer.from(b), Math.floor(madeAt));
+    try {
+      this.s.putBundle!.run(peer, id, Buffer.from(b), Math.floor(madeAt));
+    } catch (err) {
+      // A full disk: the bundle goes out from memory. After a restart a new one is made; the receiver's hash
+      // check then sends the transfer back to 0, so nothing wrong is taken, only some airtime spent again.
+      if (!storageFault(err)) throw err;
+    }
     return b;
   }
 

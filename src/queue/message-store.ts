@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DeliveryStatus, QueuedMessage, Recipient } from '../core/index.ts';
 import { LinkState } from './link-state.ts';
-import { QueueError } from './queue-error.ts';
+import { QueueError, queueStorageError } from './queue-error.ts';
 import { migrate } from './schema.ts';
 import {
   decodeMessageColumns,
@@ -94,13 +94,18 @@ export class MessageStore {
   readonly operator: QueueOperator;
 
   static open(dataDir: string): MessageStore {
-    mkdirSync(dataDir, { recursive: true });
-    const db = new Database(join(dataDir, QUEUE_DB_FILE), { timeout: BUSY_TIMEOUT_MS });
+    // The queue holds people's mail: a folder only its owner enters, files only its owner reads (0700, 0600).
+    if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const file = join(dataDir, QUEUE_DB_FILE);
+    const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     try {
-      return new MessageStore(db);
+      const store = new MessageStore(db);
+      // SQLite creates the database, its WAL and shared-memory files with the process umask (often 0644).
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+      return store;
     } catch (err) {
       db.close();
-      throw err;
+      throw queueStorageError(err);
     }
   }
 
@@ -230,7 +235,7 @@ export class MessageStore {
       return this.db.transaction(fn)();
     } catch (err) {
       if (outer) this.linkWork.clear();
-      throw err;
+      throw outer ? queueStorageError(err) : err;
     } finally {
       if (outer) this.flushLinkWork();
     }
@@ -255,6 +260,7 @@ export class MessageStore {
    * the message has passed this station before.
    */
   takeFromLink(peer: string, msg: QueuedMessage, now: number): 'taken' | 'taken-before' | 'loop' {
+    // A full disk comes out as QueueError 'disk-full' (transaction()): the link refuses the bundle for now (4.3.1).
     return this.transaction(() => {
       if (this.link.isDelivered(peer, msg.id)) return 'taken-before';
       if (this.selectMessageStmt.get(msg.id) !== undefined) return 'loop';

@@ -1,3 +1,5 @@
+import { storageFault } from '../core/index.ts';
+
 /**
  * Why the queue refused an operation. Callers branch on `code` (the SMTP layer answers 4xx/5xx from it),
  * never on the message text.
@@ -26,4 +28,16 @@ export class QueueError extends Error {
 
 export function isQueueError(value: unknown): value is QueueError {
   return value instanceof QueueError;
+}
+
+/**
+ * A fault of the disk under the queue (src/core/storage-fault.ts) as the queue's typed error, the original kept
+ * as its cause; any other error is returned as it is.
+ */
+export function queueStorageError(err: unknown): unknown {
+  if (err instanceof QueueError) return err;
+  const fault = storageFault(err);
+  if (fault === 'full') return new QueueError('disk-full', `the queue's disk is full: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  if (fault === 'io') return new QueueError('storage-io', `the queue's storage failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return err;
 }

@@ -1,11 +1,12 @@
 import { promises as dns } from 'node:dns';
 import type { Logger } from 'pino';
-import { failpoint, type Clock, type DeliveryStatus, type QueuedMessage, type Recipient, type Route, type Timer } from '../core/index.ts';
+import { failpoint, storageFault, type Clock, type DeliveryStatus, type QueuedMessage, type Recipient, type Route, type Timer } from '../core/index.ts';
 import { buildDsn, headerEnd, isGlobalDsn, planReemission, rfc5322Date, tunnelPriorityHeader, type DsnRecipient } from '../mail/index.ts';
 import type { DueRecipient } from '../queue/index.ts';
 import { retryDelay, type DeliveryStore, type RelayPolicy } from './contracts.ts';
 import { hopCapabilities } from './hop-capabilities.ts';
 import { deliverToMaildir } from './maildir.ts';
+import { StorageFaults } from './storage-faults.ts';
 import { resultFromReply, wantsDsn, type AttemptResult } from './outcomes.ts';
 import { SmtpClient, SmtpClientError } from './smtp-client.ts';
 
@@ -36,13 +37,18 @@ export class RelayRunner {
   private readonly resolver: dns.Resolver;
   private readonly maxSessions: number;
   private readonly maxPerDestination: number;
+  /** Destinations whose storage is full or failing (a Maildir's disk; 'queue' for our own), waiting out a backoff. */
+  private readonly faults: StorageFaults;
 
   constructor(
     private readonly store: DeliveryStore,
     private readonly policy: RelayPolicy,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Maildir delivery (a test injects a full disk here). */
+    private readonly maildir: typeof deliverToMaildir = deliverToMaildir,
   ) {
+    this.faults = new StorageFaults(clock, log);
     this.resolver = new dns.Resolver({ timeout: policy.dns.timeoutMs, tries: 1 });
     if (policy.dns.servers.length) this.resolver.setServers([...policy.dns.servers]);
     this.maxSessions = policy.sessions?.max ?? 8;
@@ -82,6 +88,8 @@ export class RelayRunner {
   private fill(): void {
     if (this.stopped) return;
     const now = this.clock.now();
+    // Our own store is full: nothing could be recorded, so nothing is attempted until the backoff ends.
+    if (this.faults.blocked(QUEUE, now)) return this.schedule();
     let due: DueRecipient[];
     try {
       due = this.store.due(now).filter((d) => !this.inFlight.has(`${d.messageId}\0${d.idx}`));
@@ -93,6 +101,7 @@ export class RelayRunner {
     }
     for (const g of groups(due)) {
       if (this.active >= this.maxSessions) break;
+      if (this.faults.blocked(g.destination, now)) continue;
       if ((this.perDestination.get(g.destination) ?? 0) >= this.maxPerDestination) continue;
       this.begin(g);
     }
@@ -123,7 +132,10 @@ export class RelayRunner {
     }
     if (!message) return end();
     this.attempt(message, g).then(end, (err: unknown) => {
-      this.log.error({ err, msgId: g.messageId }, 'delivery attempt failed');
+      // A full disk under the queue while recording: nothing was recorded, the recipients stay queued.
+      const fault = storageFault(err);
+      if (fault) this.faults.fault(QUEUE, fault, err);
+      else this.log.error({ err, msgId: g.messageId }, 'delivery attempt failed');
       end();
     });
   }
@@ -139,8 +151,12 @@ export class RelayRunner {
     }
     this.timer?.cancel();
     this.timer = undefined;
+    const now = this.clock.now();
+    // Work that is due but waits out a storage backoff is looked at again when the backoff ends, not at once.
+    const resume = this.faults.resumeAt();
+    if (resume !== undefined && next !== undefined && (next <= now || this.faults.blocked(QUEUE, now))) next = Math.max(next, resume);
     if (next === undefined) return;
-    const wait = Math.max(this.active > 0 ? 1000 : 0, next - this.clock.now());
+    const wait = Math.max(this.active > 0 ? 1000 : 0, next - now);
     this.timer = this.clock.setTimer(wait, () => this.fill());
   }
 
@@ -159,6 +175,10 @@ export class RelayRunner {
     try {
       results = await this.deliver(m, g.route, live, now);
     } catch (err) {
+      // Our disk (a Maildir's) is full or failing: not an outcome of the message. It stays queued, untouched,
+      // and the destination waits out a backoff instead of being tried again at once.
+      const fault = storageFault(err);
+      if (fault) return this.faults.fault(g.destination, fault, err, `${g.route.kind}:${g.route.target}`);
       const code = (err as NodeJS.ErrnoException).code ?? '';
       const detail = err instanceof SmtpClientError ? err.message : `${code ? code + ': ' : ''}${(err as Error).message}`;
       // RFC 3463: 5.1.2 no such destination domain, 4.4.3 directory server failure, 4.4.1 no answer from host.
@@ -177,6 +197,8 @@ export class RelayRunner {
       failpoint('outcomes-recorded'); // states written, DSN not yet: a crash here rolls back both
       if (dsn.length) this.sendDsn(m, dsn, now);
     });
+    this.faults.cleared(g.destination);
+    this.faults.cleared(QUEUE);
     log.info({ results: results.map((r, i) => `${live[i]!.recipient.address}: ${r.kind} ${r.status.status}`) }, 'delivery attempt');
   }
 
@@ -270,7 +292,7 @@ export class RelayRunner {
     if (route.kind === 'maildir') {
       failpoint('before-delivery');
       // Final delivery: Return-Path carries the reverse-path (RFC 5321 4.4), `<>` for the null sender.
-      deliverToMaildir(route.target, m.content, now, `${m.id}-${due[0]!.idx}`, m.sender);
+      this.maildir(route.target, m.content, now, `${m.id}-${due[0]!.idx}`, m.sender);
       failpoint('maildir-written'); // in the Maildir, not yet recorded as delivered
       return due.map(() => ({ kind: 'delivered', status: { status: '2.0.0', text: `delivered to ${route.target}`, at: now }, relayed: false }));
     }
@@ -394,6 +416,9 @@ export class RelayRunner {
     this.kick();
   }
 }
+
+/** The fault key of the queue's own store (destinations are keyed by route). */
+const QUEUE = 'queue';
 
 function block(rc: Recipient, action: DsnRecipient['action'], status: DeliveryStatus, more?: Pick<DsnRecipient, 'redirectedTo' | 'nextHopNotifies'>): DsnRecipient {
   return {

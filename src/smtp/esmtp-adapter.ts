@@ -1,7 +1,8 @@
 /**
  * The one place where hfmail extends smtp-server, whose EHLO keyword list and enhanced status codes are fixed
  * in code. Three small wraps of SMTPConnection methods, active only for servers registered here:
- *  - EHLO: append our keywords (DELIVERBY, MT-PRIORITY, PRIORITY, ALTRECIP) to the 250 reply;
+ *  - EHLO: append our keywords (DELIVERBY, MT-PRIORITY, PRIORITY, ALTRECIP) to the 250 reply, and list AUTH
+ *    only where the hooks allow it (after STARTTLS); AUTH: the hooks may refuse it before smtp-server runs it;
  *  - MAIL/RCPT: run our own grammar on the raw line first (smtp-server decodes xtext leniently, does not know
  *    our parameters and checks addresses its own way), then hand smtp-server a stand-in line that only carries
  *    what it still needs for its state machine, or refuse with our reply;
@@ -30,6 +31,10 @@ export interface EsmtpHooks {
    * Without it, smtp-server's own 100 ms.
    */
   greetingDelayMs?(remoteAddress: string): number;
+  /** Whether EHLO lists AUTH to this session (smtp-server would list it whenever AUTH is enabled). */
+  offerAuth?(session: SMTPServerSession): boolean;
+  /** A refusal of AUTH before smtp-server looks at it (no TLS yet, too many failures), or null to go on. */
+  authRefusal?(session: SMTPServerSession): SmtpReply | null;
 }
 
 const registry = new WeakMap<object, EsmtpHooks>();
@@ -66,7 +71,8 @@ function install(): void {
     const send = this.send;
     this.send = (code, data, context) => {
       this.send = send;
-      const lines = code === 250 && Array.isArray(data) ? [...data, ...hooks.ehloKeywords(this.session)] : data;
+      const offered = code === 250 && Array.isArray(data) && hooks.offerAuth?.(this.session) === false ? data.filter((l) => !/^AUTH /.test(l)) : data;
+      const lines = code === 250 && Array.isArray(offered) ? [...offered, ...hooks.ehloKeywords(this.session)] : offered;
       send.call(this, code, lines, context);
     };
     try {
@@ -95,6 +101,14 @@ function install(): void {
       return original.call(this, Buffer.from(outcome.line, 'utf8'), callback);
     };
   }
+
+  const auth = proto.handler_AUTH as Handler;
+  proto.handler_AUTH = function (this: Conn, command: Buffer, callback: () => void) {
+    const refuse = registry.get(this._server)?.authRefusal?.(this.session);
+    if (!refuse) return auth.call(this, command, callback);
+    this.send(refuse.code, `${refuse.enhanced} ${refuse.text}`);
+    return callback();
+  };
 
   // Same steps as smtp-server's own init (listeners, its maxClients check), with our pause instead of its fixed one.
   const init = proto.init as (this: Conn) => void;

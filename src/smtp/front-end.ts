@@ -17,6 +17,7 @@ import {
   isParamError,
   levelLabel,
   mtPriorityHeaderValues,
+  replaceMtPriority,
   parseMailCommand,
   parseRcptCommand,
   receivedField,
@@ -28,16 +29,18 @@ import {
 } from '../mail/index.ts';
 import { extendServer } from './esmtp-adapter.ts';
 import { readMessage } from './data-reader.ts';
-import { paramRefusal, refusal, SmtpRefusal, success, type SmtpReply } from './replies.ts';
+import { paramRefusal, refusal, SmtpRefusal, storageRefusal, success, type SmtpReply } from './replies.ts';
+import { FrontDoor, type FrontDoorPolicy } from './front-door.ts';
+import type { BudgetHolder } from './memory-budget.ts';
 import type { SessionState, Transaction } from './transaction.ts';
 import { smtpServerLogger } from './server-logger.ts';
 
-/** Where accepted mail goes: the queue implements it; `insert` returns once the message is durable. */
+/** Where accepted mail goes: the queue implements it; `insert` returns (or resolves) once the message is durable. */
 export interface MessageSink {
   insert(message: QueuedMessage): void;
 }
 
-export interface FrontEndPolicy {
+export interface FrontEndPolicy extends FrontDoorPolicy {
   readonly hostname: string;
   readonly policy: PolicyName;
   readonly draftKeyword: boolean;
@@ -53,12 +56,17 @@ export interface FrontEndPolicy {
   readonly untrustedGreetingDelayMs: number;
   readonly trustedCeiling: number;
   isTrusted(address: string): boolean;
-  /** The user's priority ceiling when the credentials are right, else null. */
-  authenticate(user: string, password: string): number | null;
+  /** The user's priority ceiling when the credentials are right, else null (taking as long for an unknown user). */
+  authenticate(user: string, password: string): Promise<number | null>;
   readonly authEnabled: boolean;
   readonly tls?: { key: Buffer; cert: Buffer };
   /** The configured route for a recipient, or null when none matches. */
   route(address: string): Route | null;
+  /**
+   * For postmaster, bare or at a local domain or our host name (RFC 5321 4.5.1): the address it is delivered to and
+   * its route; null for any other address.
+   */
+  postmaster(address: string): { address: string; route: Route } | null;
 }
 
 export interface FrontEndDeps {
@@ -77,9 +85,11 @@ type Session = SMTPServerSession & SessionState;
 export class SmtpFrontEnd {
   readonly server: SMTPServer;
   private readonly ext: AdvertisedExtensions;
+  readonly door: FrontDoor;
 
   constructor(private readonly deps: FrontEndDeps) {
     const p = deps.policy;
+    this.door = new FrontDoor(p, deps.clock, deps.log);
     this.ext = {
       size: p.maxMessageSize,
       eightBitMime: true,
@@ -103,18 +113,23 @@ export class SmtpFrontEnd {
       disableReverseLookup: true,
       authOptional: true,
       disabledCommands: [...(p.authEnabled ? [] : ['AUTH']), ...(p.tls ? [] : ['STARTTLS'])],
-      allowInsecureAuth: !p.tls,
+      allowInsecureAuth: true, // the front door decides (TLS first, loopback by choice), with RFC 4954's 538 5.7.11
       hideSTARTTLS: !p.tls,
       ...(p.tls ? { key: p.tls.key, cert: p.tls.cert } : {}),
       logger: smtpServerLogger(deps.log.child({ component: 'smtp-server' })),
-      onAuth: (auth, session, cb) => this.onAuth(auth, session as Session, cb),
+      onConnect: (session, cb) => cb(this.door.admit(session)),
+      onClose: (session) => this.door.leave(session),
+      onAuth: (auth, session, cb) => void this.onAuth(auth, session as Session, cb),
       onMailFrom: (_address, session, cb) => cb(this.checkMail(session as Session)),
       onRcptTo: (_address, session, cb) => cb(this.checkRcpt(session as Session)),
       onData: (stream, session, cb) => {
-        this.onData(stream, session as Session).then(
-          (text) => cb(null, text),
-          (err: Error) => cb(err),
-        );
+        const held = this.door.budget.holder();
+        this.onData(stream, session as Session, held)
+          .finally(() => held.release())
+          .then(
+            (text) => cb(null, text),
+            (err: Error) => cb(err),
+          );
       },
     });
     extendServer(this.server, {
@@ -127,6 +142,8 @@ export class SmtpFrontEnd {
       },
       // Early-talker detection is worth a pause only for clients we do not know (bulk senders that skip the
       // greeting); trusted networks and authenticated submitters are greeted at once.
+      offerAuth: (session) => this.door.offerAuth(session),
+      authRefusal: (session) => this.door.authRefusal(session),
       greetingDelayMs: (address) => (this.deps.policy.isTrusted(address) ? 0 : p.untrustedGreetingDelayMs),
       mailAccepted: (session) => {
         const tx = (session as Session).hfTransaction;
@@ -157,10 +174,12 @@ export class SmtpFrontEnd {
     return this.deps.policy.isTrusted(session.remoteAddress) ? this.deps.policy.trustedCeiling : 0;
   }
 
-  private onAuth(auth: SMTPServerAuthentication, session: Session, cb: (err: Error | null | undefined, res?: { user: string }) => void): void {
-    const ceiling = auth.username && auth.password !== undefined ? this.deps.policy.authenticate(auth.username, auth.password ?? '') : null;
+  private async onAuth(auth: SMTPServerAuthentication, session: Session, cb: (err: Error | null | undefined, res?: { user: string }) => void): Promise<void> {
+    const ceiling = auth.username && auth.password !== undefined ? await this.deps.policy.authenticate(auth.username, auth.password ?? '') : null;
     if (ceiling === null) {
-      cb(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
+      // Answered late, later for each recent failure from this address (the guard logs it, without the password).
+      await this.door.authGuard.failed(session.remoteAddress, auth.username ?? '', auth.method);
+      cb(new SmtpRefusal(refusal('auth-invalid', 'Authentication credentials invalid')));
       return;
     }
     session.hfUserCeiling = ceiling;
@@ -174,6 +193,8 @@ export class SmtpFrontEnd {
   private preflightMail(line: string, session: Session): SmtpReply | { line: string } {
     session.hfPendingMail = undefined;
     if (session.envelope.mailFrom) return { line: 'MAIL FROM:<>' }; // smtp-server answers 503 nested MAIL
+    const full = this.door.storageRefusal();
+    if (full) return full;
     const receivedAt = this.deps.clock.now();
     const mail = parseMailCommand(line, this.ext, receivedAt);
     if (isParamError(mail)) return paramRefusal(mail, 'MAIL');
@@ -216,16 +237,19 @@ export class SmtpFrontEnd {
   private preflightRcpt(line: string, session: Session): SmtpReply | { line: string } {
     const tx = session.hfTransaction;
     if (!tx || !session.envelope.mailFrom) return { line: 'RCPT TO:<nobody@hfmail.invalid>' }; // 503 need MAIL
-    const rcpt = parseRcptCommand(line, this.ext, tx.mail.params.smtputf8);
-    if (isParamError(rcpt)) return paramRefusal(rcpt, 'RCPT');
-    const route = this.deps.policy.route(rcpt.recipient);
+    const given = parseRcptCommand(line, this.ext, tx.mail.params.smtputf8);
+    if (isParamError(given)) return paramRefusal(given, 'RCPT');
+    // RFC 5321 4.5.1: postmaster is accepted from anyone, whatever the routes; an alias keeps the original as ORCPT.
+    const postmaster = this.deps.policy.postmaster(given.recipient);
+    const rcpt = postmaster && postmaster.address !== given.recipient ? { ...given, recipient: postmaster.address, orcpt: given.orcpt ?? { type: 'rfc822', address: given.recipient } } : given;
+    const route = postmaster ? postmaster.route : this.deps.policy.route(rcpt.recipient);
     const local = route && (route.kind === 'maildir' || route.kind === 'lmtp');
-    if (!route || (!local && !this.mayRelay(session)))
+    if (!route || (!local && !postmaster && !this.mayRelay(session)))
       return refusal('relay-denied', `Relay access denied for <${rcpt.recipient}>: ${route ? 'not a local domain' : `no route for ${domainOf(rcpt.recipient)}`}`);
     const key = rcpt.recipient.toLowerCase();
     const index = [...tx.recipients.keys()].indexOf(key);
     if (index < 0 && tx.recipients.size >= this.deps.policy.maxRecipients) return refusal('too-many-recipients', 'Too many recipients');
-    tx.pendingRcpt = rcpt;
+    tx.pendingRcpt = { rcpt, route };
     // A distinct stand-in per recipient keeps smtp-server's own count and duplicate handling in step with ours.
     return { line: `RCPT TO:<r${index < 0 ? tx.recipients.size : index}@hfmail.invalid>` };
   }
@@ -236,20 +260,21 @@ export class SmtpFrontEnd {
 
   private checkRcpt(session: Session): SmtpRefusal | null {
     const tx = session.hfTransaction;
-    const rcpt = tx?.pendingRcpt;
-    if (!tx || !rcpt) return new SmtpRefusal(refusal('command-syntax', 'RCPT TO was not understood'));
+    const pending = tx?.pendingRcpt;
+    if (!tx || !pending) return new SmtpRefusal(refusal('command-syntax', 'RCPT TO was not understood'));
     tx.pendingRcpt = undefined;
-    tx.recipients.set(rcpt.recipient.toLowerCase(), { rcpt, route: this.deps.policy.route(rcpt.recipient)! });
+    tx.recipients.set(pending.rcpt.recipient.toLowerCase(), pending);
     return null;
   }
 
   /** Reads the message, checks it, prepends our Received line and stores it; resolves to the 250 text. */
-  private async onData(stream: import('node:stream').Readable, session: Session): Promise<string> {
+  private async onData(stream: import('node:stream').Readable, session: Session, budget: BudgetHolder): Promise<string> {
     const tx = session.hfTransaction;
     session.hfTransaction = undefined; // whatever the outcome, this transaction is over
     if (!tx) throw new SmtpRefusal(refusal('command-syntax', 'No transaction'));
     const p = this.deps.policy;
-    const read = await readMessage(stream, p.maxMessageSize);
+    const read = await readMessage(stream, p.maxMessageSize, budget);
+    if (read.overBudget) throw new SmtpRefusal(refusal('memory-full', 'Insufficient system storage: too much mail arriving at once; try again later'));
     if (read.size > p.maxMessageSize) throw new SmtpRefusal(refusal('too-big', `Message exceeds fixed limit of ${p.maxMessageSize} bytes`));
     if (read.bareLineEnding) throw new SmtpRefusal(refusal('bare-line-ending', 'Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 2.3.8)'));
     if (read.eightBit && tx.mail.params.body !== '8BITMIME' && !tx.mail.params.smtputf8)
@@ -269,6 +294,7 @@ export class SmtpFrontEnd {
     }
     const problem = this.checkPriority(priority.value, read.size);
     if (problem) throw new SmtpRefusal(problem);
+    const content = this.priorityHeaderAsDetermined(read.content, fields, priority.value, session);
 
     const id = newMessageId(this.deps.clock, this.deps.random);
     const recipients = [...tx.recipients.values()];
@@ -303,18 +329,29 @@ export class SmtpFrontEnd {
         ...(typeof session.user === 'string' && session.user ? { user: session.user } : {}),
         trusted: this.mayRelay(session),
       },
-      content: Buffer.concat([Buffer.from(trace, 'utf8'), read.content]),
+      content: Buffer.concat([Buffer.from(trace, 'utf8'), content]),
     };
     const log = this.deps.log.child({ msgId: id, priority: priority.value, client: session.remoteAddress });
     try {
       this.deps.sink.insert(message); // synchronous and fsync'd: the 250 below means the message is on disk
     } catch (err) {
       log.error({ err }, 'could not store message');
-      throw new SmtpRefusal(refusal('storage-failed', 'Could not store the message; try again later'));
+      throw new SmtpRefusal(storageRefusal(err)); // 452 4.3.1 for a full disk, else 451 4.3.0
     }
     log.info({ from: message.sender, rcpts: message.recipients.length, size: message.content.length, source: priority.source }, 'message accepted');
     this.deps.onStored?.(message);
     if (change) return success('2.3.6', `${priority.value} ${change}; queued as ${id}`);
     return success('2.6.0', `Message accepted, queued as ${id}`);
+  }
+
+  /**
+   * RFC 6758 3.1: an MT-Priority: field the determined priority does not stand behind (from an untrusted client,
+   * or above what was granted) is rewritten to the determined value, so no later hop acts on it.
+   */
+  private priorityHeaderAsDetermined(content: Buffer, fields: [string, string][], value: number, session: Session): Buffer {
+    const values = mtPriorityHeaderValues(fields);
+    if (!values.length || (values.length === 1 && values[0] === value)) return content;
+    if (this.mayRelay(session) && values.every((v) => v !== null && v <= value)) return content;
+    return replaceMtPriority(content, value);
   }
 }

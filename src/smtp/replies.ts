@@ -1,3 +1,4 @@
+import { storageFault } from '../core/index.ts';
 import type { ParamError, ParamErrorCode } from '../mail/index.ts';
 
 /** One SMTP reply: basic code, RFC 3463 enhanced code and text. */
@@ -17,7 +18,13 @@ export type PolicyErrorCode =
   | 'loop' // RFC 5321 6.3
   | 'bare-line-ending' // RFC 5321 2.3.8: CR and LF only as CRLF
   | 'non-ascii-content' // 8-bit data without BODY=8BITMIME or SMTPUTF8
-  | 'storage-failed';
+  | 'storage-failed' // the store failed otherwise (I/O error): nothing stored, try again
+  | 'storage-full' // the disk is full or below queue.minFreeBytes (RFC 3463 4.3.1)
+  | 'memory-full' // DATA would pass limits.maxDataBytesInMemory
+  | 'auth-encryption-required' // RFC 4954 section 6: AUTH before STARTTLS
+  | 'auth-invalid' // RFC 4954 section 6
+  | 'auth-rate-limited' // too many failed AUTHs from this client address
+  | 'too-many-connections'; // limits.maxConnections / maxConnectionsPerClient
 
 export type RefusalCode = ParamErrorCode | PolicyErrorCode;
 
@@ -44,6 +51,12 @@ const TABLE: Record<RefusalCode, { code: number; enhanced: string }> = {
   'bare-line-ending': { code: 550, enhanced: '5.6.0' },
   'non-ascii-content': { code: 554, enhanced: '5.6.1' },
   'storage-failed': { code: 451, enhanced: '4.3.0' },
+  'storage-full': { code: 452, enhanced: '4.3.1' },
+  'memory-full': { code: 452, enhanced: '4.3.1' },
+  'auth-encryption-required': { code: 538, enhanced: '5.7.11' },
+  'auth-invalid': { code: 535, enhanced: '5.7.8' },
+  'auth-rate-limited': { code: 454, enhanced: '4.7.0' },
+  'too-many-connections': { code: 421, enhanced: '4.7.0' },
 };
 
 export function refusal(code: RefusalCode, text: string, verb?: 'MAIL' | 'RCPT'): SmtpReply {
@@ -58,6 +71,16 @@ export function paramRefusal(err: ParamError, verb: 'MAIL' | 'RCPT'): SmtpReply 
   // RFC 6710 4.1 rule 1 treats a repeated MT-PRIORITY like a bad one (digest 2.9: 501 5.5.2).
   const priority = err.error === 'param-duplicate' && (err.param === 'MT-PRIORITY' || err.param === 'PRIORITY');
   return refusal(priority ? 'priority-syntax' : err.error, err.detail, verb);
+}
+
+/**
+ * The reply for a store that failed: a full disk (the queue's 'disk-full', or an ENOSPC/SQLITE_FULL underneath)
+ * is 452 4.3.1, anything else 451 4.3.0; both tell the client to try again, nothing was stored.
+ */
+export function storageRefusal(err: unknown): SmtpReply {
+  const code = (err as { code?: unknown } | null)?.code;
+  const full = code === 'disk-full' || (code !== 'storage-io' && storageFault(err) === 'full');
+  return full ? refusal('storage-full', 'Insufficient system storage; try again later') : refusal('storage-failed', 'Could not store the message; try again later');
 }
 
 /** A refusal as the Error that smtp-server's hook callbacks take. */

@@ -10,7 +10,8 @@ export interface Transaction {
   priority: Priority;
   /** Why the priority differs from the request, reported with 2.3.6. */
   priorityChange?: string;
-  pendingRcpt?: RcptCommand;
+  /** A RCPT our grammar accepted, with its route (for postmaster, maybe an alias), until smtp-server accepts it too. */
+  pendingRcpt?: { rcpt: RcptCommand; route: Route };
   /** Accepted recipients by lower-cased address: a repeated RCPT replaces the earlier one, as in smtp-server. */
   readonly recipients: Map<string, { rcpt: RcptCommand; route: Route }>;
 }
