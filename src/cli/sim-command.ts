@@ -1,10 +1,16 @@
 import type { Command } from 'commander';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { packageRoot } from '../gateway/index.ts';
 import type { ChannelOptions } from '../../sim/channel.ts';
 import { runScenarioFile, type RunResult } from '../../sim/run-scenario.ts';
 import { simBundle } from '../../sim/sim-bundle.ts';
 import { runRealtimeChannel } from '../../sim/realtime-channel.ts';
 import { channelOptions, loadScenario } from '../../sim/scenario.ts';
+
+/** A scenario given as a file, or by name from the shipped sim/scenarios (README lists them by name). */
+function scenarioFile(nameOrFile: string): string {
+  return /[/.]/.test(nameOrFile) ? nameOrFile : path.join(packageRoot(), 'sim', 'scenarios', `${nameOrFile}.yaml`);
+}
 
 export function registerSim(program: Command): void {
   const sim = program.command('sim').description('the lossy-link simulator');
@@ -18,7 +24,7 @@ export function registerSim(program: Command): void {
     .action(async (file: string, opts: { json?: boolean; seed?: string; scheduler: string }) => {
       if (opts.scheduler !== 'priority' && opts.scheduler !== 'fifo') throw new Error(`--scheduler must be priority or fifo, not ${opts.scheduler}`);
       if (opts.seed !== undefined && !/^\d+$/.test(opts.seed)) throw new Error(`--seed must be a non-negative integer, not ${opts.seed}`);
-      const result = await runScenarioFile(file, {
+      const result = await runScenarioFile(scenarioFile(file), {
         scheduler: opts.scheduler,
         bundle: simBundle,
         ...(opts.seed !== undefined ? { seed: Number(opts.seed) } : {}),
@@ -49,7 +55,7 @@ function registerChannel(sim: Command): void {
       if (o.duplex !== 'half' && o.duplex !== 'full') throw new Error(`--duplex must be half or full, not ${o.duplex}`);
       let opts: ChannelOptions = { bitRate: num(o.bitRate, 'bit-rate'), turnaroundMs: num(o.turnaround, 'turnaround'), ber: num(o.ber, 'ber'), duplex: o.duplex };
       if (o.scenario) {
-        const file = /[/.]/.test(o.scenario) ? o.scenario : fileURLToPath(new URL(`../../sim/scenarios/${o.scenario}.yaml`, import.meta.url));
+        const file = scenarioFile(o.scenario);
         // The scenario's whole radio, random fades and bit-error bursts included.
         opts = channelOptions(loadScenario(file).link);
       }

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../core/index.ts';
 
 /**
  * Preset dictionaries for deflate, by version. Both ends must hold the same bytes for a version; the hello
  * advertises the versions a station has, and the highest common one is used (0 = none). The file is built by
  * scripts/build-dictionary.ts (docs/dictionary.md) and read once, as a static asset.
  */
-const FILES: Record<number, string> = { 1: './dictionaries/mail-v1.bin' };
+const FILES: Record<number, string> = { 1: 'src/codec/dictionaries/mail-v1.bin' };
 const cache = new Map<number, Uint8Array>();
 
 export const CURRENT_DICTIONARY_VERSION = 1;
@@ -17,7 +19,7 @@ export function dictionaryFor(version: number): Uint8Array | undefined {
   if (!file) return undefined;
   let dict = cache.get(version);
   if (!dict) {
-    dict = readFileSync(new URL(file, import.meta.url));
+    dict = readFileSync(join(packageRoot(), file));
     cache.set(version, dict);
   }
   return dict;

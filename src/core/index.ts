@@ -6,3 +6,4 @@ export * from './delivery-status.ts';
 export * from './message-id.ts';
 export * from './limits.ts';
 export * from './storage-fault.ts';
+export * from './package-root.ts';

@@ -1,4 +1,5 @@
 export { Gateway, splitHostPort, systemRandom, type GatewayOptions } from './gateway.ts';
+export { packageRoot } from '../core/index.ts';
 export { loadConfig, validateConfig, ConfigError, type Config } from './config.ts';
 export { createLogger } from './logger.ts';
 export { stationSettings, type StationSettings } from './station.ts';

@@ -1,11 +1,10 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { SerialPort } from 'serialport';
+import { packageRoot } from '../core/index.ts';
 import { loadProfiles, type Profile } from '../profiles/index.ts';
 
 /** The profiles shipped with hfmail, or those of another folder. */
 export function shippedProfiles(dir?: string): Map<string, Profile> {
-  return loadProfiles(dir ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'firmware-profiles'));
+  return loadProfiles(dir ?? path.join(packageRoot(), 'firmware-profiles'));
 }
 
 export interface PortInfo {
@@ -22,6 +21,7 @@ export interface PortInfo {
  */
 export async function serialPorts(): Promise<{ ports: PortInfo[]; note?: string }> {
   try {
+    const { SerialPort } = await import('serialport'); // on first use, as in the link's serial port
     const list = await SerialPort.list();
     return { ports: list.map((p) => ({ path: p.path, ...(p.manufacturer ? { manufacturer: p.manufacturer } : {}), ...(p.serialNumber ? { serialNumber: p.serialNumber } : {}), ...(p.vendorId ? { vendorId: p.vendorId } : {}), ...(p.productId ? { productId: p.productId } : {}) })) };
   } catch (err) {

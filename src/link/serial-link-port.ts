@@ -1,4 +1,3 @@
-import { SerialPort } from 'serialport';
 import type { LinkPort } from './link-port.ts';
 
 export interface SerialSettings {
@@ -15,6 +14,8 @@ export interface SerialSettings {
  * `serialport` package. Opening fails with an error that names the device.
  */
 export async function openSerialLinkPort(settings: SerialSettings): Promise<LinkPort> {
+  // Loaded on first use: the package and its native binding cost ~14 MB that a station without a serial link never needs.
+  const { SerialPort } = await import('serialport');
   const port = new SerialPort({
     path: settings.path,
     baudRate: settings.baudRate,
