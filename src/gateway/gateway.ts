@@ -6,7 +6,7 @@ import { SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
 import { newMessageId, systemClock, wholeMilliseconds, type Clock, type Random, type Timer } from '../core/index.ts';
 import { kissSetup, LinkStation, openSerialLinkPort, openTcpLinkPort, type LinkPort } from '../link/index.ts';
 import { RelayRunner } from '../relay/index.ts';
-import { MessageStore } from '../queue/index.ts';
+import { GroupCommit, MessageStore } from '../queue/index.ts';
 import { SmtpFrontEnd } from '../smtp/index.ts';
 import { ConfigError, type Config } from './config.ts';
 import { faultTolerantProgress, LinkInbound, linkOutbound } from './link-endpoint.ts';
@@ -79,7 +79,7 @@ export class Gateway {
     );
     this.smtp = new SmtpFrontEnd({
       policy: frontEndPolicy(config, base, this.dataDir),
-      sink: this.store,
+      sink: new GroupCommit(this.store),
       clock,
       random,
       log: log.child({ component: 'smtp' }),

@@ -197,13 +197,14 @@ export class MessageStore {
     try {
       this.insertTx(row, recipients);
       for (const peer of new Set(msg.recipients.filter((r) => r.state === 'queued' && r.route.kind === 'link').map((r) => r.route.target)))
-        this.linkWork.set(peer, [...(this.linkWork.get(peer) ?? []), msg.id]);
+        if (this.linkWork.has(peer)) this.linkWork.get(peer)!.push(msg.id);
+        else this.linkWork.set(peer, [msg.id]);
       this.flushLinkWork();
     } catch (err) {
       if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new QueueError('duplicate-id', `message ${msg.id} is already queued`, { cause: err });
       }
-      throw err;
+      throw queueStorageError(err);
     }
   }
 

@@ -37,7 +37,7 @@ import { smtpServerLogger } from './server-logger.ts';
 
 /** Where accepted mail goes: the queue implements it; `insert` returns (or resolves) once the message is durable. */
 export interface MessageSink {
-  insert(message: QueuedMessage): void;
+  insert(message: QueuedMessage): void | Promise<void>;
 }
 
 export interface FrontEndPolicy extends FrontDoorPolicy {
@@ -333,7 +333,7 @@ export class SmtpFrontEnd {
     };
     const log = this.deps.log.child({ msgId: id, priority: priority.value, client: session.remoteAddress });
     try {
-      this.deps.sink.insert(message); // synchronous and fsync'd: the 250 below means the message is on disk
+      await this.deps.sink.insert(message); // committed and fsync'd (with others that ended together): the 250 below means the message is on disk
     } catch (err) {
       log.error({ err }, 'could not store message');
       throw new SmtpRefusal(storageRefusal(err)); // 452 4.3.1 for a full disk, else 451 4.3.0
