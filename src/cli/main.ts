@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDemo } from './demo-command.ts';
+import { registerKeygen } from './keygen-command.ts';
 import { registerQueue } from './queue-command.ts';
 import { registerOperatorCommands } from './operator-commands.ts';
 import { registerPasswd } from './passwd-command.ts';
@@ -18,6 +19,7 @@ registerOperatorCommands(program);
 registerStatus(program);
 registerSim(program);
 registerStationTools(program);
+registerKeygen(program);
 registerPasswd(program);
 
 try {

@@ -152,7 +152,7 @@ export const configSchema = z
       .default({ deliveredDays: 7 }),
     /** Radio links: the peer station, its serial device, a firmware profile, and the pre-shared key file. */
     links: z
-      .array(z.object({ peer: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a station id'), port: z.string(), profile: z.string(), key: z.string().optional() }).strict())
+      .array(z.object({ peer: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a station id'), port: z.string(), profile: z.string(), key: z.union([z.string(), z.array(z.string()).min(1).max(2)]).optional() }).strict())
       .default([]),
     /** A folder of firmware profiles instead of the shipped ones. */
     profiles: z.string().optional(),

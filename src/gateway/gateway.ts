@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
@@ -10,6 +10,7 @@ import { GroupCommit, MessageStore } from '../queue/index.ts';
 import { SmtpFrontEnd } from '../smtp/index.ts';
 import { ConfigError, type Config } from './config.ts';
 import { faultTolerantProgress, LinkInbound, linkOutbound } from './link-endpoint.ts';
+import { readLinkKeys } from './link-keys.ts';
 import { ensureDataDir } from './data-dir.ts';
 import { frontEndPolicy } from './front-end-policy.ts';
 import { startHousekeeping, type Housekeeping } from './housekeeping.ts';
@@ -131,7 +132,7 @@ export class Gateway {
     for (const l of config.links) {
       if (!profiles.has(l.profile)) throw new ConfigError(`links: profile "${l.profile}" is not one of: ${[...profiles.keys()].join(', ')}`);
       if (!l.key) throw new ConfigError(`links: the link to ${l.peer} needs a key file (links[].key)`);
-      readKey(path.resolve(base, l.key));
+      readLinkKeys(base, l.key, l.peer);
     }
   }
 
@@ -152,7 +153,7 @@ export class Gateway {
         const profile = shippedProfiles(config.profiles ? path.resolve(base, config.profiles) : undefined).get(l.profile);
         if (!profile) throw new ConfigError(`links: profile "${l.profile}" is not one of: ${[...shippedProfiles(config.profiles ? path.resolve(base, config.profiles) : undefined).keys()].join(', ')}`);
         if (!l.key) throw new ConfigError(`links: the link to ${l.peer} needs a key file (links[].key)`);
-        const key = readKey(path.resolve(base, l.key));
+        const key = readLinkKeys(base, l.key, l.peer); // two during a key change (docs/security.md)
         let port = this.opts.linkPorts?.[l.peer];
         if (!port && profile.tcp) port = await openTcpLinkPort(profile.tcp.host, profile.tcp.port);
         if (!port) {
@@ -261,12 +262,3 @@ export function splitHostPort(text: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
-function readKey(file: string): Uint8Array {
-  try {
-    const key = readFileSync(file);
-    if (key.length < 16) throw new Error('shorter than 16 bytes');
-    return key;
-  } catch (err) {
-    throw new ConfigError(`links: key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-}

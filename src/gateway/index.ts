@@ -6,6 +6,7 @@ export { stationSettings, type StationSettings } from './station.ts';
 export { hashPassword, verifyPassword, userEntry } from './passwords.ts';
 export { queueSnapshot, type QueueEntry } from './queue-view.ts';
 export { shippedProfiles, serialPorts, type PortInfo } from './station-tools.ts';
+export { LINK_KEY_BYTES, readLinkKeys, writeLinkKey } from './link-keys.ts';
 export { runDemo, type DemoRadio } from './demo.ts';
 export { statusReport, type StatusReport } from './status-view.ts';
 export { controlQueue, type QueueAction, type QueueCommand, type QueueCommandReport } from './queue-control.ts';

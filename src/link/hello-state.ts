@@ -8,6 +8,8 @@ export interface Session {
   readonly transcript: HelloTranscript;
   readonly keys: SessionKeys;
   readonly peerCaps: Capabilities;
+  /** The pre-shared key that proved this session (one of the link's keys, during a key change). */
+  readonly psk: Uint8Array;
 }
 
 /**
@@ -26,18 +28,27 @@ const REMEMBER_CALLS = 32;
  * so a reply to any of them is taken; the sessions we offered in answers, each becoming the session only when
  * its caller proves the key with AUTH, so an unauthenticated hello never disturbs a session that is up; and
  * the spacing of answers given while a session is up.
+ *
+ * Key changes without downtime: a link may hold two keys (the current one first, then the next, or the reverse).
+ * A reply is taken when it proves any of them, and an answer proves one of them in turn (the first, then the
+ * next after an answer that was not proved, ...), so a station that holds both talks to one that holds either;
+ * the session runs under the key that proved it.
  */
 export class HelloState {
   private calls: { nonce: Uint8Array; at: number; used: boolean }[] = [];
   private candidates: (Session & { readonly at: number })[] = [];
   private unprovenAnswers = 0;
   private lastAnswerAt = -Infinity;
+  private readonly keys: readonly Uint8Array[];
 
   constructor(
     private readonly station: string,
     private readonly peer: string,
-    private readonly psk: Uint8Array,
-  ) {}
+    psk: Uint8Array | readonly Uint8Array[],
+  ) {
+    this.keys = psk instanceof Uint8Array ? [psk] : [...psk];
+    if (this.keys.length === 0) throw new RangeError('HelloState: a link needs a key');
+  }
 
   /** We call with `nonce`. */
   called(nonce: Uint8Array, now: number): void {
@@ -55,10 +66,11 @@ export class HelloState {
     for (let i = calls.length - 1; i >= 0; i--) {
       const c = calls[i]!;
       const t: HelloTranscript = { caller: this.station, answerer: h.station, callerNonce: c.nonce, answererNonce: h.nonce };
-      if (!h.proof || !sameBytes(h.proof, proof(this.psk, t, 'answerer'))) continue;
+      const psk = h.proof && this.keys.find((k) => sameBytes(h.proof!, proof(k, t, 'answerer')));
+      if (!psk) continue;
       if (c.used || calls.length - i > KEEP_CALLS) return 'stale';
       c.used = true;
-      return { role: 'caller', transcript: t, keys: sessionKeys(this.psk, t, 'caller'), peerCaps: h.caps };
+      return { role: 'caller', transcript: t, keys: sessionKeys(psk, t, 'caller'), peerCaps: h.caps, psk };
     }
     return 'wrong-key';
   }
@@ -66,13 +78,15 @@ export class HelloState {
   /** We answer a hello with `nonce`: the session it offers waits for the caller's AUTH. Returns our proof. */
   answer(h: HelloFrame, nonce: Uint8Array, now: number): Uint8Array {
     const t: HelloTranscript = { caller: h.station, answerer: this.station, callerNonce: h.nonce, answererNonce: nonce };
+    // During a key change, each answer the caller did not prove tries the next key.
+    const psk = this.keys[this.unprovenAnswers % this.keys.length]!;
     this.candidates = [
       ...this.candidates.filter((c) => now - c.at < CALL_LIFETIME_MS).slice(-(KEEP_CANDIDATES - 1)),
-      { role: 'answerer', transcript: t, keys: sessionKeys(this.psk, t, 'answerer'), peerCaps: h.caps, at: now },
+      { role: 'answerer', transcript: t, keys: sessionKeys(psk, t, 'answerer'), peerCaps: h.caps, psk, at: now },
     ];
     this.lastAnswerAt = now;
     this.unprovenAnswers++;
-    return proof(this.psk, t, 'answerer');
+    return proof(psk, t, 'answerer');
   }
 
   /** While a session is up, whether a new hello is answered now (unproven answers are spaced out). */
@@ -88,7 +102,7 @@ export class HelloState {
     for (const s of [...this.candidates].reverse()) {
       const f = decodeSession(frame, s.keys.receive, maxData);
       if (isFrameError(f) || f.type !== FrameType.AUTH) continue;
-      if (!sameBytes(f.proof, proof(this.psk, s.transcript, 'caller'))) return 'bad-proof';
+      if (!sameBytes(f.proof, proof(s.psk, s.transcript, 'caller'))) return 'bad-proof';
       this.candidates = [];
       this.unprovenAnswers = 0;
       const { at: _at, ...session } = s;

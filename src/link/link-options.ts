@@ -4,8 +4,8 @@ import type { SchedulerMode } from './scheduler.ts';
 export interface LinkOptions {
   readonly station: string;
   readonly peer: string;
-  /** Pre-shared key for this peer. */
-  readonly key: Uint8Array;
+  /** Pre-shared key for this peer; during a key change two (the current one first), either proving a hello. */
+  readonly key: Uint8Array | readonly Uint8Array[];
   /** The caller sends the first hello; the answerer waits for one. */
   readonly role: 'caller' | 'answerer';
   readonly duplex: 'half' | 'full';

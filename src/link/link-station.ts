@@ -613,7 +613,7 @@ export class LinkStation {
     }
     if (this.needAuthFrame) {
       // Sent at the start of every over until the answerer shows, by a valid frame, that it took it.
-      const auth = encodeSession({ type: FrameType.AUTH, proof: proof(this.opts.key, this.session.transcript, 'caller') }, this.session.keys.send);
+      const auth = encodeSession({ type: FrameType.AUTH, proof: proof(this.session.psk, this.session.transcript, 'caller') }, this.session.keys.send);
       this.counts.authFrames++;
       this.counts.authBytes += auth.length;
       this.out.write(auth);
