@@ -16,7 +16,7 @@ const run = promisify(execFile);
 
 test('the shipped profiles cover the families the issue names', () => {
   const p = shippedProfiles();
-  assert.deepEqual([...p.keys()].sort(), ['cable-full-duplex', 'direwolf-afsk1200', 'hf-packet-300', 'kiss-9600', 'stanag4539-2400', 'vara-hf-tcp']);
+  assert.deepEqual([...p.keys()].sort(), ['cable-full-duplex', 'direwolf-afsk1200', 'direwolf-afsk1200-fx25', 'hf-packet-300', 'kiss-9600', 'stanag4539-2400', 'vara-hf-tcp']);
   assert.equal(p.get('stanag4539-2400')!.turnaroundMs >= 1000, true);
   assert.equal(p.get('vara-hf-tcp')!.arq, 'modem');
   assert.equal(p.get('direwolf-afsk1200')!.framing, 'kiss');
@@ -51,7 +51,7 @@ test('KISS setup: TXDELAY, persistence, slot time, TX tail and duplex as KISS co
 
 test('hfmail profiles --json and hfmail ports', async () => {
   const p = JSON.parse((await run(process.execPath, [HFMAIL_BIN, 'profiles', '--json'])).stdout) as { name: string }[];
-  assert.equal(p.length, 6);
+  assert.equal(p.length, 7);
   const ports = JSON.parse((await run(process.execPath, [HFMAIL_BIN, 'ports', '--json'])).stdout) as { ports: { path: string }[] };
   assert.ok(Array.isArray(ports.ports));
 });

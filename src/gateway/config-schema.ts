@@ -22,6 +22,22 @@ const cidr = z.string().refine((s) => {
 
 const mtPriority = z.number().int().min(-9).max(9);
 
+/** A link's modem: a serial device path, or tcp://HOST:PORT (IPv6 hosts in brackets). */
+const linkPort = z
+  .string()
+  .min(1)
+  .refine((s) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || parseTcpPort(s) !== undefined, 'expected a serial device such as /dev/ttyUSB0, or tcp://HOST:PORT such as tcp://127.0.0.1:8001');
+
+/** links[].tnc: `setup` sends the profile's KISS parameters when the port opens; `keep` sends none, leaving the TNC's own. */
+const tnc = z.enum(['setup', 'keep']).default('setup');
+
+/** The host and port of a `tcp://HOST:PORT` link port; undefined for anything else (a serial device). */
+export function parseTcpPort(s: string): { host: string; port: number } | undefined {
+  const m = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(s);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
 /**
  * An SMTP AUTH user. `hash` is what `hfmail passwd` prints; a plain `password` is refused with the command to run,
  * so a station file never holds a password that a stolen laptop would give away.
@@ -150,11 +166,14 @@ export const configSchema = z
       .object({ deliveredDays: z.number().min(0).max(36_500).default(7) })
       .strict()
       .default({ deliveredDays: 7 }),
-    /** Radio links: the peer station, its serial device, a firmware profile, and the pre-shared key file. */
+    /**
+     * Radio links: the peer station, where its modem is (a serial device, or tcp://HOST:PORT for a KISS TNC or
+     * modem on TCP), a firmware profile, the pre-shared key file, and whether the TNC's own KISS settings are kept.
+     */
     links: z
-      .array(z.object({ peer: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a station id'), port: z.string(), profile: z.string(), key: z.union([z.string(), z.array(z.string()).min(1).max(2)]).optional() }).strict())
+      .array(z.object({ peer: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a station id'), port: linkPort, profile: z.string(), tnc, key: z.union([z.string(), z.array(z.string()).min(1).max(2)]).optional() }).strict())
       .default([]),
-    /** A folder of firmware profiles instead of the shipped ones. */
+    /** A folder of firmware profiles that add to the shipped ones, or replace those of the same name. */
     profiles: z.string().optional(),
   })
   .strict()

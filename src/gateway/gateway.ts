@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
 import { newMessageId, systemClock, wholeMilliseconds, type Clock, type Random, type Timer } from '../core/index.ts';
-import { kissSetup, LinkStation, openSerialLinkPort, openTcpLinkPort, type LinkPort } from '../link/index.ts';
+import { kissSetup, LinkStation, type LinkPort } from '../link/index.ts';
 import { RelayRunner } from '../relay/index.ts';
 import { GroupCommit, MessageStore } from '../queue/index.ts';
 import { SmtpFrontEnd } from '../smtp/index.ts';
@@ -15,7 +15,7 @@ import { ensureDataDir } from './data-dir.ts';
 import { frontEndPolicy } from './front-end-policy.ts';
 import { startHousekeeping, type Housekeeping } from './housekeeping.ts';
 import { routeResolver } from './routes.ts';
-import { shippedProfiles } from './station-tools.ts';
+import { linkAirOptions, linkProfile, openLinkPort, stationProfiles } from './link-profiles.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -128,9 +128,9 @@ export class Gateway {
   private checkLinks(base: string): void {
     const { config } = this.opts;
     if (!config.links.length) return;
-    const profiles = shippedProfiles(config.profiles ? path.resolve(base, config.profiles) : undefined);
+    const profiles = stationProfiles(config.profiles, base);
     for (const l of config.links) {
-      if (!profiles.has(l.profile)) throw new ConfigError(`links: profile "${l.profile}" is not one of: ${[...profiles.keys()].join(', ')}`);
+      linkProfile(profiles, l.profile);
       if (!l.key) throw new ConfigError(`links: the link to ${l.peer} needs a key file (links[].key)`);
       readLinkKeys(base, l.key, l.peer);
     }
@@ -150,19 +150,14 @@ export class Gateway {
       if (this.links.has(l.peer)) continue;
       const llog = log.child({ component: 'link', peer: l.peer });
       try {
-        const profile = shippedProfiles(config.profiles ? path.resolve(base, config.profiles) : undefined).get(l.profile);
-        if (!profile) throw new ConfigError(`links: profile "${l.profile}" is not one of: ${[...shippedProfiles(config.profiles ? path.resolve(base, config.profiles) : undefined).keys()].join(', ')}`);
+        const profile = linkProfile(stationProfiles(config.profiles, base), l.profile);
         if (!l.key) throw new ConfigError(`links: the link to ${l.peer} needs a key file (links[].key)`);
         const key = readLinkKeys(base, l.key, l.peer); // two during a key change (docs/security.md)
-        let port = this.opts.linkPorts?.[l.peer];
-        if (!port && profile.tcp) port = await openTcpLinkPort(profile.tcp.host, profile.tcp.port);
-        if (!port) {
-          if (!profile.serial) throw new ConfigError(`links: profile ${profile.name} names neither a serial line nor a TCP port`);
-          port = await openSerialLinkPort({ path: l.port, baudRate: profile.serial.baudRate, dataBits: profile.serial.dataBits, stopBits: profile.serial.stopBits, parity: profile.serial.parity, rtscts: profile.serial.flowControl === 'rtscts' });
-        }
+        const port = this.opts.linkPorts?.[l.peer] ?? (await openLinkPort(l.port, profile));
         if (this.stopped) return void (await port.close()); // stopped while the port was opening
         this.ports.set(l.peer, port);
-        if (profile.kiss) for (const cmd of kissSetup(profile.kiss)) port.write(cmd);
+        // `tnc: keep`: the TNC's own settings stay (Direwolf's FULLDUP, a hardware TNC's TXDELAY).
+        if (profile.kiss && l.tnc !== 'keep') for (const cmd of kissSetup(profile.kiss)) port.write(cmd);
         const endpointOptions = {
           station: config.station,
           hostname: config.hostname ?? config.station,
@@ -187,7 +182,7 @@ export class Gateway {
             bitsPerByte: profile.bitsPerByte,
             turnaroundMs: profile.turnaroundMs,
             ...(profile.latencyMs !== undefined ? { latencyMs: profile.latencyMs } : {}),
-            maxFrame: profile.maxFrameBytes,
+            ...linkAirOptions(profile), // maxFrame (fitted to an FX.25 block) and the modem's framing on the air
             // A bundle is its content compressed plus the envelope: never much above the content.
             maxBundle: config.limits.maxMessageSize + 256 * 1024,
             window: profile.window,
@@ -224,7 +219,7 @@ export class Gateway {
         });
         this.links.set(l.peer, station);
         station.start();
-        llog.info({ port: l.port, profile: profile.name }, 'link open');
+        llog.info({ port: this.opts.linkPorts?.[l.peer] ? 'given' : l.port, profile: profile.name, tnc: l.tnc }, `link to ${l.peer} open on ${this.opts.linkPorts?.[l.peer] ? 'the given port' : l.port}`);
       } catch (err) {
         failed = true;
         llog.error({ err: (err as Error).message }, 'link could not open; mail for it stays queued');

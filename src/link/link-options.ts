@@ -1,3 +1,4 @@
+import type { AirFraming } from './air-time.ts';
 import type { SchedulerMode } from './scheduler.ts';
 
 /** How one end of a link behaves: identities and key, then what the profile says about the radio. */
@@ -28,6 +29,8 @@ export interface LinkOptions {
   readonly maxBundle?: number;
   /** Dictionary versions this station's codec supports, best last. */
   readonly dictionaries?: readonly number[];
+  /** What the modem puts on the air around each frame (HDLC, FX.25) and its TXTAIL; without it, the bytes as written. */
+  readonly air?: AirFraming;
   /** KISS port number for the TNC. */
   readonly kissPort?: number;
   /**

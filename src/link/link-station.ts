@@ -15,7 +15,7 @@ import {
   type HelloFrame,
   type SessionFrame,
 } from '../codec/link-frame.ts';
-import { MARGIN_MS } from './air-time.ts';
+import { frameSizesFor, MARGIN_MS } from './air-time.ts';
 import { LinkRefusal, type InboundSink, type OutboundSource, type ProgressStore } from './contracts.ts';
 import { answersCollidingHello, answersTurn, callBackoffMs, onNoAnswer, overIsIdle, reopenAfterTurns } from './decisions.ts';
 import { proof } from './handshake.ts';
@@ -119,7 +119,7 @@ export class LinkStation {
     this.out = new OverWriter(opts, deps.clock, deps.port);
     this.hello = new HelloState(opts.station, opts.peer, opts.key);
     const own = { maxFrame: opts.maxFrame, window: opts.window, dictionaries: opts.dictionaries ?? [0] };
-    this.sender = new Sender(opts.peer, deps.progress, opts.scheduler ?? 'priority', own, () => deps.clock.now());
+    this.sender = new Sender(opts.peer, deps.progress, opts.scheduler ?? 'priority', own, () => deps.clock.now(), frameSizesFor(opts.air));
     this.receiver = new Receiver(opts.peer, deps.progress, opts.maxBundle ?? DEFAULT_MAX_BUNDLE_BYTES, (id, status, text) =>
       deps.onEvent?.({ type: 'refusing', id, status, text }),
     );
@@ -232,7 +232,7 @@ export class LinkStation {
   private channelFree(): boolean {
     if (this.transmitting) return false;
     if (this.opts.duplex === 'full') return true;
-    return !this.replyTimer && !this.silenceTimer && this.deps.clock.now() - this.lastHeard > this.air.maxFrameMs();
+    return !this.replyTimer && !this.silenceTimer && this.deps.clock.now() - this.lastHeard > this.air.peerGapMs();
   }
 
   private clear(which: 'reply' | 'silence' | 'pump' | 'turn'): void {
@@ -388,9 +388,10 @@ export class LinkStation {
   private armSilence(): void {
     this.clear('silence');
     // The peer's frames follow each other back to back; a TNC hands each on whole, so the gap between two is at
-    // most a frame's airtime. A quiet longer than that and half the margin means its over has ended (its TURN
-    // was lost, or it has no session and we want to call): shorter than the wait of a peer for our answer.
-    const quietMs = this.session ? this.air.maxFrameMs() + MARGIN_MS / 2 : MARGIN_MS / 2;
+    // most a frame's airtime (and a new key-up, when its TNC's queue ran dry: AirTime.peerGapMs). A quiet longer
+    // than that and half the margin means its over has ended (its TURN was lost, or it has no session and we
+    // want to call): shorter than the wait of a peer for our answer.
+    const quietMs = this.session ? this.air.peerGapMs() + MARGIN_MS / 2 : MARGIN_MS / 2;
     this.silenceTimer = this.deps.clock.setTimer(quietMs, () => {
       this.silenceTimer = undefined;
       this.onPeerQuiet();

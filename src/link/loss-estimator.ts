@@ -1,6 +1,13 @@
 import { DATA_OVERHEAD } from '../codec/link-frame.ts';
 
+/** The sizes a frame's data may have, below the session's limit: a coarse grid, so that the noise of the estimate does not swing the size. */
 const SIZES = [32, 64, 128, 256, 512, 1024, 2048];
+
+/** The data sizes a frame may have, up to the session's limit. */
+export type FrameSizes = (maxFrame: number) => readonly number[];
+
+/** The sizes of the grid below the limit, and the limit itself (which need not be a power of two: 200 means 200). */
+export const frameSizeGrid: FrameSizes = (maxFrame) => [...SIZES.filter((s) => s < maxFrame), maxFrame];
 /** Records judged before an estimate is made: a few frames of mixed sizes say little. */
 const MIN_SAMPLE = 6;
 /** A run of at least this many records lost back to back, among records that arrived, is a fade. */
@@ -23,6 +30,9 @@ export class LossEstimator {
   private n = 0;
   private lost = 0;
   private bits = 0;
+
+  /** `sizes`: the sizes to choose from (the modem's FEC blocks may call for particular ones). */
+  constructor(private readonly sizes: FrameSizes = frameSizeGrid) {}
 
   /** One judgement (a peer's answer), records in the order they were sent. */
   judge(records: readonly Judged[]): void {
@@ -50,7 +60,7 @@ export class LossEstimator {
   /** The data size that maximises expected throughput, never above `maxFrame`; `current` until there is an estimate. */
   frameSize(maxFrame: number, current: number): number {
     if (this.ber === undefined) return Math.min(current, maxFrame);
-    return bestFrameSize(this.ber, maxFrame);
+    return bestFrameSize(this.ber, maxFrame, this.sizes);
   }
 }
 
@@ -60,9 +70,10 @@ export function berFrom(lost: number, n: number, meanBits: number): number {
   return 1 - Math.pow(1 - f, 1 / meanBits);
 }
 
-/** The size of 32..2048 (and the profile's own limit) with the best (L / (L + H)) * (1 - p)^(8(L + H)). */
-export function bestFrameSize(ber: number, maxFrame: number): number {
-  const allowed = [...SIZES.filter((s) => s < maxFrame), maxFrame];
+/** The size among `sizes` (never above `maxFrame`) with the best (L / (L + H)) * (1 - p)^(8(L + H)). */
+export function bestFrameSize(ber: number, maxFrame: number, sizes: FrameSizes = frameSizeGrid): number {
+  const allowed = sizes(maxFrame).filter((s) => s <= maxFrame);
+  if (allowed.length === 0) allowed.push(maxFrame);
   let best = allowed[0]!;
   let bestEff = -1;
   for (const s of allowed) {

@@ -53,7 +53,7 @@ export class OverWriter {
   /** A frame of the protocol, onto the port. */
   write(frame: Uint8Array): void {
     const bytes = encodeKiss(frame, 0, this.opts.kissPort ?? 0);
-    this.air.wrote(this.clock.now(), bytes.length);
+    this.air.wrote(this.clock.now(), bytes.length, frame.length);
     this.frames++;
     this.bytes += bytes.length;
     this.stats.framesOut++;

@@ -1,7 +1,7 @@
 import { RecordKind, type LinkRecord } from '../codec/link-frame.ts';
 import type { OutboundItem, ProgressStore } from './contracts.ts';
 import { deferralMs, expiryAction, windowFor } from './decisions.ts';
-import { berFrom, bestFrameSize, LossEstimator } from './loss-estimator.ts';
+import { berFrom, bestFrameSize, frameSizeGrid, LossEstimator, type FrameSizes } from './loss-estimator.ts';
 import { bundleHash, REORDER_WINDOW } from './receiver.ts';
 import { pickNext, type SchedulerMode } from './scheduler.ts';
 import { TransferIndex } from './transfer-index.ts';
@@ -64,8 +64,8 @@ export interface HelloSample {
 }
 
 /** A cautious first size: a collision also damages a frame, so two whole frames are presumed besides those heard. */
-function firstFrameSize(h: HelloSample, maxFrame: number): number {
-  return bestFrameSize(berFrom(h.damaged, h.damaged + h.whole + 2, 8 * h.bytes), maxFrame);
+function firstFrameSize(h: HelloSample, maxFrame: number, sizes: FrameSizes): number {
+  return bestFrameSize(berFrom(h.damaged, h.damaged + h.whole + 2, 8 * h.bytes), maxFrame, sizes);
 }
 
 /** Expected loss of a frame above which the oldest unacknowledged record goes twice in an over. */
@@ -114,10 +114,12 @@ export class Sender {
     private readonly mode: SchedulerMode,
     private readonly own: SessionLimits,
     private readonly now: () => number,
+    /** The data sizes frames may have (those that fit the modem's FEC blocks; frameSizeGrid otherwise). */
+    private readonly sizes: FrameSizes = frameSizeGrid,
   ) {
     this.limits = own;
     this.frameSize = own.maxFrame;
-    this.loss = new LossEstimator();
+    this.loss = new LossEstimator(sizes);
     this.transfers = new TransferIndex(mode, (t) => Math.max(1, total(t) - t.nextOffset));
   }
 
@@ -133,7 +135,7 @@ export class Sender {
     if (peer) this.frameSize = this.loss.frameSize(this.limits.maxFrame, this.frameSize);
     // Before any data has been judged, damaged frames heard during the hello say the channel is noisy: start
     // with the frames that suit it instead of spending a whole over on large frames that will all be lost.
-    if (heard && heard.damaged >= 2 && !this.loss.hasEstimate) this.frameSize = Math.min(this.frameSize, firstFrameSize(heard, this.limits.maxFrame));
+    if (heard && heard.damaged >= 2 && !this.loss.hasEstimate) this.frameSize = Math.min(this.frameSize, firstFrameSize(heard, this.limits.maxFrame, this.sizes));
     // Transfers with data on the air unacknowledged: the peer may hold some of it.
     const inFlight = new Set([...this.unacked.values()].filter((u) => u.id !== undefined && isData(u.record) && u.record.data.length > 0).map((u) => u.id));
     this.nextSeq = 0;

@@ -15,8 +15,16 @@ export const profileSchema = z
       })
       .strict()
       .optional(),
-    tcp: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict().optional(),
+    /** No longer read: the modem's address is the link's (links[].port: tcp://HOST:PORT), so one profile serves every station. */
+    tcp: z.unknown().optional(),
     framing: z.enum(['kiss', 'raw']),
+    /**
+     * What the modem puts on the air for each frame: `bytes`, the bytes as written (a raw modem); `hdlc`, a KISS
+     * TNC's HDLC frame (flags, CRC-16, bit stuffing, TXDELAY per key-up and TXTAIL), src/link/air-time.ts.
+     */
+    airFraming: z.enum(['bytes', 'hdlc']).default('bytes'),
+    /** The TNC sends FX.25 with this many check bytes per block (Direwolf -X 16): frames are sized to fit a block. */
+    fx25: z.union([z.literal(16), z.literal(32), z.literal(64)]).optional(),
     kiss: z
       .object({
         port: z.number().int().min(0).max(15).default(0),
@@ -40,7 +48,8 @@ export const profileSchema = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (!p.serial === !p.tcp) ctx.addIssue({ code: 'custom', path: ['serial'], message: 'give exactly one of serial or tcp' });
+    if (p.tcp !== undefined) ctx.addIssue({ code: 'custom', path: ['tcp'], message: "the modem's address goes in the station's links[].port as tcp://HOST:PORT" });
+    if (p.fx25 !== undefined && p.airFraming !== 'hdlc') ctx.addIssue({ code: 'custom', path: ['fx25'], message: 'FX.25 needs airFraming: hdlc' });
     if (p.framing === 'kiss' && !p.kiss) ctx.addIssue({ code: 'custom', path: ['kiss'], message: 'KISS framing needs the kiss parameters' });
   });
 
