@@ -2,6 +2,7 @@ import { DEFAULT_MAX_BUNDLE_BYTES, type Clock, type Random, type Timer } from '.
 import { KissDecoder } from '../codec/kiss.ts';
 import {
   CtrlFlag,
+  DATA_OVERHEAD,
   decodeHello,
   decodeSession,
   encodeHello,
@@ -64,6 +65,8 @@ const HALF_OPEN_MS = 30_000;
 const UNPROVEN_CALLS = 3;
 /** Answer timeouts in a row after which the session is presumed lost and a new hello is sent. */
 const MAX_UNANSWERED = 3;
+/** A transfer that has not moved for at least this long (and longer than two overs and an answer) is shown as stalled. */
+const STALL_MIN_MS = 60_000;
 /** Calls without any reply after which the status says the peer does not answer. */
 const SILENT_CALLS = 3;
 
@@ -97,6 +100,14 @@ export class LinkStation {
   private lastHelloAt: number | null = null;
   /** Why the link is not up, when we know (no answer, or the peer could not prove the key), for a status display. */
   private problem: string | null = null;
+  /**
+   * What kind of problem, for a status display: `no-answer` (nothing heard back), `wrong-key` (a reply or AUTH
+   * proving another key), `unproven` (we answered hellos but the caller never proved the key: our answers may
+   * not reach it, or the keys differ; the answerer cannot tell which).
+   */
+  private problemKind: 'no-answer' | 'wrong-key' | 'unproven' | null = null;
+  /** The transfer in progress and its offset when it last moved, for telling a slow transfer from a stalled one. */
+  private progressMark?: { id: string; sent: number; at: number };
   /** Hellos answered in a row without the caller proving the key: it rejected our proof, or never heard it. */
   private unprovenCalls = 0;
   /** Until when an answered hello waits for the caller's proof before the half-open session is dropped. */
@@ -146,19 +157,31 @@ export class LinkStation {
   /** What a status display shows about this link. */
   snapshot() {
     const cur = this.sender.current();
-    const byteMs = this.air.byteMs();
+    const now = this.deps.clock.now();
+    if (cur && (cur.id !== this.progressMark?.id || cur.sent !== this.progressMark.sent)) this.progressMark = { id: cur.id, sent: cur.sent, at: now };
+    // Stalled: no progress for longer than an over of ours, one of the peer's and the wait for its answer, or the link is down.
+    const stillFor = this.progressMark ? now - this.progressMark.at : 0;
+    const stalled = cur !== undefined && cur.sent < cur.total && (!this.isUp || stillFor > Math.max(STALL_MIN_MS, 2 * this.opts.maxOverMs + this.air.answerWaitMs(now)));
+    // What the rest takes on the air: its frames with the modem's framing, less what the measured loss costs.
+    const frameMs = this.air.payloadMs(this.sender.frameSize + DATA_OVERHEAD);
+    const loss = this.sender.lossMeasured ? this.sender.lossRate : null;
+    const eta = cur && Math.ceil((Math.ceil((cur.total - cur.sent) / this.sender.frameSize) * frameMs) / 1000 / Math.max(0.3, 1 - (loss ?? 0)));
     return {
       peer: this.opts.peer,
       up: this.isUp,
       phase: this.phase,
       lastHelloAt: this.lastHelloAt,
       problem: this.problem,
+      problemKind: this.problemKind,
       answerDelayMs: this.air.answerDelayMs === undefined ? null : Math.round(this.air.answerDelayMs),
-      lossRate: Math.round(this.sender.lossRate * 1000) / 1000,
+      // Only when measured (enough records judged): before that there is nothing to show.
+      lossRate: loss === null ? null : Math.round(loss * 1000) / 1000,
       frameSize: this.sender.frameSize,
       pending: this.sender.pendingCount,
       overs: this.out.stats.overs,
-      current: cur && { ...cur, etaSeconds: Math.ceil(((cur.total - cur.sent) * byteMs) / 1000 / Math.max(0.3, 1 - this.sender.lossRate)) },
+      records: this.sender.stats.records,
+      retransmissions: this.sender.stats.retransmissions,
+      current: cur && { ...cur, stalledSeconds: stalled ? Math.round(stillFor / 1000) : null, etaSeconds: stalled ? null : eta },
     };
   }
 
@@ -257,7 +280,8 @@ export class LinkStation {
     this.helloAttempts++;
     this.counts.helloAttempts++;
     if (this.helloAttempts > SILENT_CALLS && this.problem === null) {
-      this.problem = `no answer from ${this.opts.peer} to ${this.helloAttempts - 1} hellos (peer off the air, wrong frequency or profile)`;
+      this.problem = `no answer from ${this.opts.peer} to ${this.helloAttempts - 1} hellos (peer off the air, wrong frequency or profile, or its TNC does not transmit)`;
+      this.problemKind = 'no-answer';
       this.deps.onEvent?.({ type: 'no-answer', detail: this.problem });
     }
     this.out.keyUp();
@@ -292,7 +316,8 @@ export class LinkStation {
     if (this.phase === 'calling' && !answersCollidingHello(this.opts.station, h.station)) return;
     this.callWhenQuiet = false;
     if (this.hello.offering && ++this.unprovenCalls % UNPROVEN_CALLS === 0) {
-      this.problem = `${h.station} called ${this.unprovenCalls} times without proving the shared key (the keys differ, or our answers do not reach it)`;
+      this.problem = `${h.station} called ${this.unprovenCalls} times without proving the shared key: our answers may not reach it (does our TNC transmit? links[].tnc), or the keys differ`;
+      this.problemKind = 'unproven';
       this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
     }
     this.clear('reply');
@@ -326,6 +351,7 @@ export class LinkStation {
     if (s === 'stale') return this.reject('a late reply to a hello already answered or too old');
     if (s === 'wrong-key') {
       this.problem = `${h.station} could not prove the shared key`;
+      this.problemKind = 'wrong-key';
       this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
       return;
     }
@@ -336,6 +362,7 @@ export class LinkStation {
   private establish(s: Session): void {
     this.session = s;
     this.problem = null;
+    this.problemKind = null;
     this.clear('reply');
     this.sender.reset(s.peerCaps, { ...this.heardBeforeSession, bytes: 60 });
     this.heardBeforeSession = { damaged: 0, whole: 0 };
@@ -429,6 +456,7 @@ export class LinkStation {
     if (s === undefined) return this.reject(this.session ? 'MAC mismatch' : 'frame before authentication');
     if (s === 'bad-proof') {
       this.problem = `${this.opts.peer} could not prove the shared key`;
+      this.problemKind = 'wrong-key';
       this.deps.onEvent?.({ type: 'auth-failed', detail: this.problem });
       return this.reject('AUTH with a wrong proof');
     }

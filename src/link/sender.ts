@@ -600,6 +600,11 @@ export class Sender {
     return this.loss.frameLoss(this.frameSize);
   }
 
+  /** Whether the loss rate is measured (enough records judged), not merely presumed nil. */
+  get lossMeasured(): boolean {
+    return this.loss.hasEstimate;
+  }
+
   /** Marks the end of an over: records sent from now on belong to the next one. */
   endOver(): void {
     this.over++;
