@@ -2,9 +2,9 @@ export { Gateway, splitHostPort, systemRandom, type GatewayOptions } from './gat
 export { packageRoot } from '../core/index.ts';
 export { loadConfig, validateConfig, ConfigError, type Config } from './config.ts';
 export { createLogger } from './logger.ts';
-export { stationSettings, type StationSettings } from './station.ts';
 export { hashPassword, verifyPassword, userEntry } from './passwords.ts';
-export { queueSnapshot, type QueueEntry } from './queue-view.ts';
+export { stationSettings, type StationSettings } from './station.ts';
+export { queueSnapshot, openQueueView, type QueueEntry, type QueueView } from './queue-view.ts';
 export { shippedProfiles, serialPorts, type PortInfo } from './station-tools.ts';
 export { LINK_KEY_BYTES, readLinkKeys, writeLinkKey } from './link-keys.ts';
 export { runDemo, type DemoRadio } from './demo.ts';

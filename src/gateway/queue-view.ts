@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Deadline, DeliveryStatus, Notify, TypedAddress } from '../core/index.ts';
 import { levelLabel, remainingSeconds } from '../mail/index.ts';
-import { MessageStore, QUEUE_DB_FILE, type OperatorStatus } from '../queue/index.ts';
+import { MessageStore, QUEUE_DB_FILE, type OperatorStatus, type OperatorSummary } from '../queue/index.ts';
 import type { StationSettings } from './station.ts';
 
 /** One message not yet done (queued, held or corrupt) as `hfmail queue` shows it (and prints as JSON). */
@@ -47,58 +47,79 @@ interface DeadlineView {
 }
 
 export function queueSnapshot(settings: StationSettings, now = Date.now()): QueueEntry[] {
+  const view = openQueueView(settings);
+  try {
+    return [...view.entries(Infinity, now)];
+  } finally {
+    view.close();
+  }
+}
+
+/** The queue as `hfmail queue` reads it: entries a page at a time and counts from aggregates. Close it after use. */
+export interface QueueView {
+  /** Messages not yet done (queued, held, corrupt), in sending order, at most `limit`. */
+  entries(limit: number, now?: number): Generator<QueueEntry>;
+  /** How many messages entries() would give without a limit. */
+  total(): number;
+  close(): void;
+}
+
+export function openQueueView(settings: StationSettings): QueueView {
   const { config, baseDir } = settings;
   const dataDir = path.resolve(baseDir, config.data);
   // Listing must not create a queue: a mistyped folder is an error, not an empty queue.
   if (!existsSync(path.join(dataDir, QUEUE_DB_FILE))) throw new Error(`no queue in ${dataDir} (has a gateway run with this data folder?)`);
   const store = MessageStore.open(dataDir);
-  try {
-    const labels = config.priority.labels;
-    // Held and corrupt messages too, so the operator sees them and why; an undecodable one does not stop the listing.
-    return store.operator.list().map((m) => {
-      const level = levelLabel(m.priority.value, config.priority.policy);
-      const entry: QueueEntry = {
-        id: m.id,
-        ...(m.problem !== undefined ? { problem: m.problem } : {}),
-        priority: {
-          value: m.priority.value,
-          source: m.priority.source,
-          ...(m.priority.requested !== undefined ? { requested: m.priority.requested } : {}),
-          level,
-          label: labels[String(m.priority.value)] ?? level,
-        },
-        size: m.size,
-        sender: m.sender,
-        smtputf8: m.params.smtputf8,
-        by: deadlineView(m.params.by, now),
-        aby: deadlineView(m.params.aby, now),
-        receivedAt: new Date(m.receivedAt).toISOString(),
-        ageSeconds: Math.max(0, Math.floor((now - m.receivedAt) / 1000)),
-        submitter: {
-          clientAddress: m.submitter.clientAddress,
-          helo: m.submitter.helo,
-          ...(m.submitter.user ? { user: m.submitter.user } : {}),
-          trusted: m.submitter.trusted,
-        },
-        recipients: m.recipients.map((r) => ({
-          address: r.address,
-          notify: notifyText(r.notify),
-          ...(r.orcpt ? { orcpt: typed(r.orcpt) } : {}),
-          ...(r.arcpt ? { arcpt: typed(r.arcpt) } : {}),
-          route: r.route.kind === 'mx' ? 'mx' : `${r.route.kind}:${r.route.target}`,
-          state: r.state,
-          ...(r.status ? statusView(r.status) : {}),
-        })),
-      };
-      if (m.params.envid !== undefined) entry.envid = m.params.envid;
-      if (m.params.ret) entry.ret = m.params.ret;
-      if (m.params.body) entry.body = m.params.body;
-      if (m.params.size !== undefined) entry.declaredSize = m.params.size;
-      return entry;
-    });
-  } finally {
-    store.close();
-  }
+  const labels = config.priority.labels;
+  // Held and corrupt messages too, so the operator sees them and why; an undecodable one does not stop the listing.
+  const toEntry = (m: OperatorSummary, now: number): QueueEntry => {
+    const level = levelLabel(m.priority.value, config.priority.policy);
+    const entry: QueueEntry = {
+      id: m.id,
+      ...(m.problem !== undefined ? { problem: m.problem } : {}),
+      priority: {
+        value: m.priority.value,
+        source: m.priority.source,
+        ...(m.priority.requested !== undefined ? { requested: m.priority.requested } : {}),
+        level,
+        label: labels[String(m.priority.value)] ?? level,
+      },
+      size: m.size,
+      sender: m.sender,
+      smtputf8: m.params.smtputf8,
+      by: deadlineView(m.params.by, now),
+      aby: deadlineView(m.params.aby, now),
+      receivedAt: new Date(m.receivedAt).toISOString(),
+      ageSeconds: Math.max(0, Math.floor((now - m.receivedAt) / 1000)),
+      submitter: {
+        clientAddress: m.submitter.clientAddress,
+        helo: m.submitter.helo,
+        ...(m.submitter.user ? { user: m.submitter.user } : {}),
+        trusted: m.submitter.trusted,
+      },
+      recipients: m.recipients.map((r) => ({
+        address: r.address,
+        notify: notifyText(r.notify),
+        ...(r.orcpt ? { orcpt: typed(r.orcpt) } : {}),
+        ...(r.arcpt ? { arcpt: typed(r.arcpt) } : {}),
+        route: r.route.kind === 'mx' ? 'mx' : `${r.route.kind}:${r.route.target}`,
+        state: r.state,
+        ...(r.status ? statusView(r.status) : {}),
+      })),
+    };
+    if (m.params.envid !== undefined) entry.envid = m.params.envid;
+    if (m.params.ret) entry.ret = m.params.ret;
+    if (m.params.body) entry.body = m.params.body;
+    if (m.params.size !== undefined) entry.declaredSize = m.params.size;
+    return entry;
+  };
+  return {
+    *entries(limit, now = Date.now()) {
+      for (const m of store.operator.iterate(limit)) yield toEntry(m, now);
+    },
+    total: () => store.operator.unfinishedCount(),
+    close: () => store.close(),
+  };
 }
 
 function statusView(s: DeliveryStatus): Pick<QueueEntry['recipients'][number], 'status' | 'held' | 'corrupt'> {

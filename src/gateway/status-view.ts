@@ -35,13 +35,14 @@ export function statusReport(settings: StationSettings): StatusReport {
   }
   const store = MessageStore.open(dir);
   try {
+    // Counted by SQL, highest priority first: nothing is decoded, so a long queue costs no memory here.
     const byPriority: Record<string, number> = {};
-    const list = store.list();
-    for (const m of list) {
-      const k = `${m.priority.value} (${levelLabel(m.priority.value, settings.config.priority.policy)})`;
-      byPriority[k] = (byPriority[k] ?? 0) + 1;
+    let total = 0;
+    for (const [value, n] of [...store.operator.queuedByPriority()].sort((a, b) => b[0] - a[0])) {
+      byPriority[`${value} (${levelLabel(value, settings.config.priority.policy)})`] = n;
+      total += n;
     }
-    return { station, running, pid: s?.pid ?? null, updatedAt: s?.updatedAt ?? null, links: s?.links ?? [], queue: { total: list.length, byPriority } };
+    return { station, running, pid: s?.pid ?? null, updatedAt: s?.updatedAt ?? null, links: s?.links ?? [], queue: { total, byPriority } };
   } finally {
     store.close();
   }

@@ -91,6 +91,8 @@ export interface OperatorSummary extends Omit<QueuedMessage, 'content' | 'recipi
 }
 
 const FINAL = `('delivered', 'failed', 'redirected')`;
+/** Messages read per query while listing. */
+const LIST_PAGE = 500;
 
 const MESSAGE_COLUMNS = `id, received_at, sender, priority, priority_source, priority_requested,
   by_at, by_mode, by_trace, by_seconds, aby_at, aby_mode, aby_trace, aby_seconds, params, submitter, size`;
@@ -114,8 +116,9 @@ export class QueueOperator {
     delMessage: Database.Statement<[string]>;
     suspects: Database.Statement<[], MessageColumns>;
     purgeable: Database.Statement<[{ cutoff: number; batch: number }], { id: string }>;
-    listMessages: Database.Statement<[], MessageColumns>;
-    listRecipients: Database.Statement<[], RecipientRow>;
+    listMessages: Database.Statement<[number, number], MessageColumns>;
+    queuedByPriority: Database.Statement<[], { priority: number; n: number }>;
+    unfinishedCount: Database.Statement<[], { n: number }>;
   };
 
   constructor(private readonly db: Database.Database) {
@@ -149,13 +152,14 @@ export class QueueOperator {
                  OR coalesce(CASE WHEN json_valid(r.status) THEN json_extract(r.status, '$.at') END, 0) >= @cutoff))
          LIMIT @batch`,
       ),
+      // A page of list(), in the order the messages_list_order index walks (LIMIT -1 is all of them).
       listMessages: db.prepare(
         `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${unfinished}
-         ORDER BY priority DESC, deadline_at IS NULL, deadline_at, size, received_at, id`,
+         ORDER BY priority DESC, deadline_at IS NULL, deadline_at, size, received_at, id LIMIT ? OFFSET ?`,
       ),
-      listRecipients: db.prepare(
-        `SELECT ${rcols} FROM recipients WHERE message_id IN (SELECT message_id FROM recipients WHERE state NOT IN ${FINAL})
-         ORDER BY message_id, idx`,
+      unfinishedCount: db.prepare(`SELECT count(DISTINCT message_id) AS n FROM recipients WHERE state NOT IN ${FINAL}`),
+      queuedByPriority: db.prepare(
+        `SELECT priority, count(*) AS n FROM messages WHERE id IN (SELECT message_id FROM recipients WHERE state = 'queued') GROUP BY priority`,
       ),
     };
   }
@@ -287,16 +291,42 @@ export class QueueOperator {
    * decoded is shown as far as it can be, with `problem` saying why; the listing itself never fails on it.
    */
   list(): OperatorSummary[] {
-    // One read transaction: messages and recipients from the same snapshot, and no write lock taken.
-    return this.db.transaction(() => {
-      const byMessage = groupById(this.s.listRecipients.all());
-      return this.s.listMessages.all().map((row) => {
-        const rows = byMessage.get(row.id) ?? [];
-        const problem = this.decodeError(row, rows);
-        if (problem === undefined) return { ...decodeMessageColumns(row), size: row.size, recipients: rows.map(decodeRecipient) };
-        return { ...lenientMessage(row), size: row.size, recipients: rows.map(lenientRecipient), problem };
-      });
-    })();
+    return [...this.iterate()];
+  }
+
+  /**
+   * list() a page at a time, at most `limit` messages: memory stays flat however long the queue (`hfmail queue
+   * --json` streams it). One read transaction, so every page comes from the same snapshot and no lock is taken.
+   */
+  *iterate(limit = Infinity): Generator<OperatorSummary> {
+    const own = !this.db.inTransaction;
+    if (own) this.db.exec('BEGIN');
+    try {
+      for (let offset = 0; offset < limit; offset += LIST_PAGE) {
+        const rows = this.s.listMessages.all(Math.min(LIST_PAGE, limit - offset), offset);
+        for (const row of rows) yield this.summary(row);
+        if (rows.length < LIST_PAGE) return;
+      }
+    } finally {
+      if (own) this.db.exec('COMMIT');
+    }
+  }
+
+  /** How many messages list() gives: an aggregate, nothing decoded. */
+  unfinishedCount(): number {
+    return this.s.unfinishedCount.get()!.n;
+  }
+
+  /** How many messages have a recipient still queued, per priority value: an aggregate, nothing decoded. */
+  queuedByPriority(): Map<number, number> {
+    return new Map(this.s.queuedByPriority.all().map((r) => [r.priority, r.n]));
+  }
+
+  private summary(row: MessageColumns): OperatorSummary {
+    const rows = this.s.recipients.all(row.id);
+    const problem = this.decodeError(row, rows);
+    if (problem === undefined) return { ...decodeMessageColumns(row), size: row.size, recipients: rows.map(decodeRecipient) };
+    return { ...lenientMessage(row), size: row.size, recipients: rows.map(lenientRecipient), problem };
   }
 
   /** Whether the queue holds a message with this id. */
