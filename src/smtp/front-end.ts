@@ -33,7 +33,7 @@ import { paramRefusal, refusal, SmtpRefusal, storageRefusal, success, type SmtpR
 import { FrontDoor, type FrontDoorPolicy } from './front-door.ts';
 import type { BudgetHolder } from './memory-budget.ts';
 import type { SessionState, Transaction } from './transaction.ts';
-import { smtpServerLogger } from './server-logger.ts';
+import { clientGoneFields, isClientGone, smtpServerLogger } from './server-logger.ts';
 
 /** Where accepted mail goes: the queue implements it; `insert` returns (or resolves) once the message is durable. */
 export interface MessageSink {
@@ -151,7 +151,8 @@ export class SmtpFrontEnd {
         return success('2.1.0', `<${tx?.mail.sender ?? ''}> sender ok`);
       },
     });
-    this.server.on('error', (err) => deps.log.warn({ err }, 'smtp server error'));
+    // A client that resets or drops mid-session is routine on any public port: one info line, no stack.
+    this.server.on('error', (err) => (isClientGone(err) ? deps.log.info(clientGoneFields(err), 'client disconnected') : deps.log.warn({ err }, 'smtp server error')));
   }
 
   listen(port: number, host: string): Promise<{ host: string; port: number }> {

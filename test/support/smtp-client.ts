@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 
 /** A line-level SMTP test client: sends exactly what a test says and returns replies as they come. */
 export class RawSmtp {
@@ -6,7 +7,11 @@ export class RawSmtp {
   private waiters: (() => void)[] = [];
   closed = false;
 
-  private constructor(private readonly socket: net.Socket) {
+  private constructor(private socket: net.Socket) {
+    this.listen(socket);
+  }
+
+  private listen(socket: net.Socket): void {
     socket.setEncoding('latin1');
     socket.on('data', (d: string) => {
       this.buffer += d;
@@ -29,6 +34,11 @@ export class RawSmtp {
 
   private wake(): void {
     for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Whether a complete reply has arrived and not been read yet (to prove that none came, after virtual time moved). */
+  hasReply(): boolean {
+    return /^(?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n/.test(this.buffer);
   }
 
   /** The next complete reply (all its lines), e.g. "250-a\r\n250 b". */
@@ -54,6 +64,20 @@ export class RawSmtp {
 
   write(data: string | Buffer): void {
     this.socket.write(data);
+  }
+
+  /** STARTTLS and the TLS handshake (any certificate); returns the 220 reply. */
+  async starttls(): Promise<string> {
+    const r = await this.cmd('STARTTLS');
+    if (!r.startsWith('220')) return r;
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    const secure = tls.connect({ socket: plain, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+    this.socket = secure;
+    this.listen(secure);
+    return r;
   }
 
   /** Sends one command line and returns its reply. */
