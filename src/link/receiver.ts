@@ -182,7 +182,10 @@ export class Receiver {
     this.replies.push({ kind: RecordKind.CANCELLED, id });
   }
 
-  private refuse(id: string, status: string, text: string, remember: boolean): void {
+  private refuse(id: string, status: string, reason: string, remember: boolean): void {
+    // A REFUSE record's text is at most 255 bytes (docs/protocol.md section 8): a longer reason (a decoder's
+    // detail, a store's error) would make a record the peer cannot decode, and the refusal would never arrive.
+    const text = fitUtf8(reason, MAX_REFUSE_TEXT);
     this.stats.refused++;
     for (const [x, t] of this.transfers) if (t.id === id) this.transfers.delete(x);
     if (status.startsWith('5')) {
@@ -272,6 +275,23 @@ export class Receiver {
   get deciding(): boolean {
     return this.accepting.size > 0;
   }
+}
+
+/** Longest text of a REFUSE record, in UTF-8 bytes. */
+const MAX_REFUSE_TEXT = 255;
+
+/** `text` cut to at most `max` UTF-8 bytes, never inside a character. */
+export function fitUtf8(text: string, max: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= max) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > max - 3) break;
+    out += ch;
+    bytes += n;
+  }
+  return `${out}...`;
 }
 
 /** The custody hash: the first bytes of SHA-256 of the bundle as sent. */

@@ -104,7 +104,8 @@ export function buildDsn(d: DsnInput): Buffer {
     if (r.originalRecipient) lines.push(`Original-Recipient: ${typedAddress(r.originalRecipient.type, r.originalRecipient.address, global)}`);
     lines.push(`Final-Recipient: ${typedAddress('rfc822', r.finalRecipient, global)}`, `Action: ${r.action}`, `Status: ${r.status}`);
     if (r.remoteMta) lines.push(`Remote-MTA: dns; ${r.remoteMta}`);
-    if (r.diagnostic) lines.push(`Diagnostic-Code: smtp; ${r.diagnostic.replace(/\r?\n/g, '\r\n ')}`);
+    // Every line break of a remote reply (CRLF, or a bare CR or LF from a hostile hop) becomes a fold: never a new field.
+    if (r.diagnostic) lines.push(`Diagnostic-Code: smtp; ${r.diagnostic.replace(/\r\n|\r|\n/g, '\r\n ')}`);
     if (r.lastAttempt) lines.push(`Last-Attempt-Date: ${rfc5322Date(r.lastAttempt)}`);
     if (r.willRetryUntil) lines.push(`Will-Retry-Until: ${rfc5322Date(r.willRetryUntil)}`);
     const extra = { ...(r.redirectedTo !== undefined ? { 'X-Redirected-To': typedAddress('rfc822', r.redirectedTo, global) } : {}), ...r.extra };
