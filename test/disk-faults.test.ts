@@ -14,6 +14,7 @@ import pino from 'pino';
 import { VirtualClock } from '../sim/virtual-clock.ts';
 import { bundleFromMessage, encodeBundle } from '../src/codec/index.ts';
 import { storageFault, type Route } from '../src/core/index.ts';
+import { Gateway, validateConfig } from '../src/gateway/index.ts';
 import { faultTolerantProgress, LinkInbound } from '../src/gateway/link-endpoint.ts';
 import { LinkStation, type LinkEvent } from '../src/link/link-station.ts';
 import { MemoryOutbound, MemoryProgressStore } from '../src/link/contracts.ts';
@@ -23,6 +24,7 @@ import type { MaildirIo } from '../src/relay/maildir.ts';
 import { STORAGE_BACKOFF_FIRST_MS, STORAGE_BACKOFF_MAX_MS } from '../src/relay/storage-faults.ts';
 import { buildMessage, buildRecipient } from './support/messages.ts';
 import { TestClock, testRandom, wire } from './support/mini-sim.ts';
+import { RawSmtp } from './support/smtp-client.ts';
 import { openStore, tempDir } from './support/temp-store.ts';
 import { VirtualTimeDriver } from './support/virtual-time.ts';
 
@@ -353,4 +355,31 @@ test('a real full file system (tmpfs): the Maildir write fails whole, the queue 
   const file = deliverToMaildir(maildir, content, 3_000, 'BIG-0', '');
   assert.deepEqual(fs.readFileSync(file).subarray(17), content);
   assert.equal(store.takeFromLink('alpha', buildMessage({ id: '01TMPFS0000000000001', content: noise(300_000) }), 1), 'taken');
+});
+
+test('a gateway restarted on a disk full to the last byte (tmpfs) starts, answers SMTP (452 4.3.1 for mail it cannot store), and takes mail again once there is room', async (t) => {
+  const mnt = smallTmpfs(t, '8m');
+  if (typeof mnt !== 'string') {
+    console.log(`# skipped: ${mnt.skip}`);
+    return t.skip(mnt.skip);
+  }
+  const config = validateConfig({ listen: '127.0.0.1:0', data: path.join(mnt, 'data'), routes: [{ domains: ['*'], via: 'link:bravo' }], queue: { minFreeBytes: 0 } }, 'test');
+  const first = new Gateway({ config, log: pino({ level: 'silent' }), baseDir: mnt });
+  await first.start();
+  await first.stop();
+  assert.ok(fs.existsSync(path.join(mnt, 'data', 'queue.reserve')), 'room kept in reserve');
+  const free = fillDisk(mnt, 0);
+  const gw = new Gateway({ config, log: pino({ level: 'silent' }), baseDir: mnt });
+  const { port } = await gw.start();
+  t.after(() => gw.stop());
+  const c = await RawSmtp.connect(port);
+  assert.match(await c.cmd('EHLO x.example'), /^250/);
+  assert.match(await c.cmd('MAIL FROM:<a@field.example>'), /^250/);
+  assert.match(await c.cmd('RCPT TO:<b@base.example>'), /^250/);
+  assert.match(await c.data(`Subject: full\r\n\r\n${noise(2_000_000).toString('latin1')}\r\n`), /^452 4\.3\.1/);
+  free();
+  assert.match(await c.cmd('MAIL FROM:<a@field.example>'), /^250/);
+  assert.match(await c.cmd('RCPT TO:<b@base.example>'), /^250/);
+  assert.match(await c.data('Subject: room again\r\n\r\nbody\r\n'), /^250/);
+  await c.quit();
 });

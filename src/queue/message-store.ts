@@ -1,7 +1,7 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { DeliveryStatus, QueuedMessage, Recipient } from '../core/index.ts';
+import { storageFault, type DeliveryStatus, type QueuedMessage, type Recipient } from '../core/index.ts';
 import { LinkState } from './link-state.ts';
 import { QueueError, queueStorageError } from './queue-error.ts';
 import { migrate } from './schema.ts';
@@ -28,6 +28,20 @@ export interface QueueSummary extends Omit<QueuedMessage, 'content' | 'recipient
 }
 
 export const QUEUE_DB_FILE = 'queue.db';
+
+/** Space kept beside the queue so that it can still open on a disk filled to the last byte (MessageStore.open). */
+const RESERVE_FILE = 'queue.reserve';
+const RESERVE_BYTES = 1024 * 1024;
+
+/** Puts the reserve back when it is missing and there is room for it; on a full disk it waits for the next open. */
+function keepReserve(file: string): void {
+  if (existsSync(file)) return;
+  try {
+    writeFileSync(file, Buffer.alloc(RESERVE_BYTES), { mode: 0o600, flag: 'wx' });
+  } catch {
+    rmSync(file, { force: true });
+  }
+}
 
 /** A message waiting for a radio link, without its content: what the link's scheduler needs. */
 export interface LinkItemRow {
@@ -96,6 +110,22 @@ export class MessageStore {
   static open(dataDir: string): MessageStore {
     // The queue holds people's mail: a folder only its owner enters, files only its owner reads (0700, 0600).
     if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const reserve = join(dataDir, RESERVE_FILE);
+    let store: MessageStore;
+    try {
+      store = MessageStore.openDb(dataDir);
+    } catch (err) {
+      // A disk filled to the last byte: SQLite cannot even make its WAL and shared-memory files. The space held
+      // in reserve for this moment is given up, and the queue opens (and refuses new mail until there is room).
+      if (!storageFault(err) || !existsSync(reserve)) throw err;
+      rmSync(reserve, { force: true });
+      store = MessageStore.openDb(dataDir);
+    }
+    keepReserve(reserve);
+    return store;
+  }
+
+  private static openDb(dataDir: string): MessageStore {
     const file = join(dataDir, QUEUE_DB_FILE);
     const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     try {
