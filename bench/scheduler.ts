@@ -10,7 +10,7 @@ import { Sender } from '../src/link/sender.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rows: { queued: number; frames: number; usPerFrame: number; usPerAdd: number }[] = [];
-for (const n of [1_000, 10_000, 50_000]) {
+for (const n of [1_000, 10_000, 100_000]) {
   let clock = 1_800_000_000_000;
   const s = new Sender('bravo', new MemoryProgressStore(), 'priority', { maxFrame: 256, window: 1_000_000, dictionaries: [0, 1] }, () => clock);
   const items = Array.from({ length: n }, (_, i) => ({

@@ -614,7 +614,7 @@ export class Sender {
   private materialize(t: OutTransfer): Uint8Array {
     if (!t.bytes) {
       const b = t.item.bundle;
-      t.bytes = typeof b === 'function' ? b(this.limits.dictionaries) : b;
+      t.bytes = typeof b === 'function' ? b.call(t.item, this.limits.dictionaries) : b; // a method of the item, or a function
       t.hash = bundleHash(t.bytes);
       if (t.nextOffset > t.bytes.length) t.nextOffset = 0;
     }

@@ -12,11 +12,6 @@ export interface Indexed {
   stamp: number;
 }
 
-/** A transfer waiting to open, as the ready heap orders it (its keys do not change while it waits). */
-interface ReadyEntry<T> extends Candidate {
-  readonly t: T;
-  readonly stamp: number;
-}
 
 /**
  * The sender's transfers, filed by what the scheduler needs so that choosing the next frame costs O(log n) in
@@ -26,7 +21,8 @@ interface ReadyEntry<T> extends Candidate {
  */
 export class TransferIndex<T extends Indexed> {
   private readonly all = new Map<string, T>();
-  private readonly ready: Heap<ReadyEntry<T>>;
+  /** Transfers waiting to open, in scheduling order (their keys do not change while they wait), each tagged with its stamp. */
+  private readonly ready: Heap<T>;
   readonly open = new Set<T>();
   readonly cancelling = new Set<T>();
   private readonly deferred = new Set<T>();
@@ -40,7 +36,12 @@ export class TransferIndex<T extends Indexed> {
     private readonly remaining: (t: T) => number,
   ) {
     const cmp = mode === 'fifo' ? compareFifo : comparePriority;
-    this.ready = new Heap((a, b) => cmp(a, b) < 0);
+    // The candidate is read from the transfer at each comparison: no copy of its keys per waiting message.
+    const candidate = (t: T): Candidate => {
+      const { id, priority, deadline, queuedAt } = t.item;
+      return { id, priority, deadline, queuedAt, remaining: this.remaining(t) };
+    };
+    this.ready = new Heap((a, b) => cmp(candidate(a), candidate(b)) < 0);
   }
 
   get(id: string): T | undefined {
@@ -83,8 +84,7 @@ export class TransferIndex<T extends Indexed> {
     else if (t.state === 'deferred') this.deferred.add(t);
     else if (t.opened) this.open.add(t);
     else {
-      const { id, priority, deadline, queuedAt } = t.item;
-      this.ready.push({ t, stamp: t.stamp, id, priority, ...(deadline !== undefined ? { deadline } : {}), remaining: this.remaining(t), queuedAt });
+      this.ready.push(t, t.stamp);
       if (t.probing) this.probes.add(t);
     }
   }
@@ -95,24 +95,25 @@ export class TransferIndex<T extends Indexed> {
     for (const t of this.all.values()) this.file(t);
   }
 
-  private isReady(e: ReadyEntry<T>): boolean {
-    return e.stamp === e.t.stamp && this.holds(e.t) && e.t.state === 'sending' && !e.t.opened;
+  private isReady(t: T, stamp: number): boolean {
+    return stamp === t.stamp && this.holds(t) && t.state === 'sending' && !t.opened;
   }
 
   /** The best transfer waiting to open that `accept` takes (it turns it into the candidate it returns). */
   bestReady<C>(accept: (t: T) => C | undefined): C | undefined {
-    const skipped: ReadyEntry<T>[] = [];
+    const skipped: [T, number][] = [];
     let found: C | undefined;
-    for (let e = this.ready.peek(); e; e = this.ready.peek()) {
-      if (!this.isReady(e)) {
+    for (let t = this.ready.peek(); t; t = this.ready.peek()) {
+      const stamp = this.ready.peekTag()!;
+      if (!this.isReady(t, stamp)) {
         this.ready.pop();
         continue;
       }
-      found = accept(e.t);
+      found = accept(t);
       if (found !== undefined) break;
-      skipped.push(this.ready.pop()!);
+      skipped.push([this.ready.pop()!, stamp]);
     }
-    for (const e of skipped) this.ready.push(e);
+    for (const [t, stamp] of skipped) this.ready.push(t, stamp);
     return found;
   }
 

@@ -13,7 +13,33 @@ export interface LinkItem {
   readonly queuedAt: number;
   readonly size: number;
   readonly madeAt?: number;
-  readonly bundle: (peerDictionaries: readonly number[]) => Uint8Array;
+  bundle(peerDictionaries: readonly number[]): Uint8Array;
+}
+
+/**
+ * One waiting message: plain fields and a method on the prototype, no closure per message, so a backlog of
+ * 100,000 costs the scheduler a few MB.
+ */
+class QueuedLinkItem implements LinkItem {
+  readonly madeAt?: number;
+  readonly deadline?: number;
+
+  constructor(
+    private readonly outbound: LinkOutbound,
+    readonly id: string,
+    readonly priority: number,
+    readonly queuedAt: number,
+    readonly size: number,
+    madeAt: number | null,
+    deadline: number | null,
+  ) {
+    if (madeAt !== null) this.madeAt = madeAt;
+    if (deadline !== null) this.deadline = deadline;
+  }
+
+  bundle(peerDictionaries: readonly number[]): Uint8Array {
+    return this.outbound.bundleOf(this.id, peerDictionaries);
+  }
 }
 
 /** What the queue cannot do itself: make a bundle (the codec), and the outcomes that need the relay's DSN rules. */
@@ -51,27 +77,24 @@ export class LinkOutbound {
   private item(r: ItemRow): LinkItem {
     // Only deadlines that end the attempt withdraw it from the link: an R-mode BY (all recipients), and an ABY
     // when a recipient still waiting for the link has an alternate. ABY without ARCPT has no effect.
-    const deadlines = [r.by_mode === 'R' ? r.by_at : null, r.has_arcpt ? r.aby_at : null].filter((x): x is number => x !== null);
-    const id = r.id;
-    return {
-      id,
-      priority: r.priority,
-      queuedAt: r.received_at,
-      size: r.size,
-      ...(r.made_at !== null ? { madeAt: r.made_at } : {}),
-      ...(deadlines.length ? { deadline: Math.min(...deadlines) } : {}),
-      // Made when its first frame goes, and kept: a transfer resumed after a restart must send the same bytes,
-      // and say how old they are (the deadlines inside count from when they were made).
-      bundle: (dictionaries) => {
-        const now = this.deps.now();
-        return this.store.link.bundle(this.peer, id, () => {
-          const m = this.store.get(id);
-          if (!m) throw new Error(`message ${id} is no longer in the queue`);
-          const mine = m.recipients.filter((rc) => rc.state === 'queued' && rc.route.kind === 'link' && rc.route.target === this.peer);
-          return this.deps.makeBundle(m, mine, dictionaries, now);
-        }, now);
-      },
-    };
+    const by = r.by_mode === 'R' ? r.by_at : null;
+    const aby = r.has_arcpt ? r.aby_at : null;
+    const deadline = by === null ? aby : aby === null ? by : Math.min(by, aby);
+    return new QueuedLinkItem(this, r.id, r.priority, r.received_at, r.size, r.made_at, deadline);
+  }
+
+  /**
+   * The bundle for a message, made when its first frame goes and kept: a transfer resumed after a restart must
+   * send the same bytes, and say how old they are (the deadlines inside count from when they were made).
+   */
+  bundleOf(id: string, dictionaries: readonly number[]): Uint8Array {
+    const now = this.deps.now();
+    return this.store.link.bundle(this.peer, id, () => {
+      const m = this.store.get(id);
+      if (!m) throw new Error(`message ${id} is no longer in the queue`);
+      const mine = m.recipients.filter((rc) => rc.state === 'queued' && rc.route.kind === 'link' && rc.route.target === this.peer);
+      return this.deps.makeBundle(m, mine, dictionaries, now);
+    }, now);
   }
 
   custodyConfirmed(id: string): void {
