@@ -180,6 +180,23 @@ describe('AUTH without TLS', () => {
     }
   });
 
+  test('a check that fails (not a wrong password) is 454 4.7.0, logged, and the connection lives on', async () => {
+    const captured = captureLog('info');
+    const gw = await startGateway({ users: [{ name: 'ops', hash: await hashPassword('pw', FAST) }], auth: { allowPlaintextOnLoopback: true } }, { log: captured.log });
+    try {
+      const policy = (gw.gateway.smtp as unknown as { deps: { policy: { authenticate: () => Promise<number | null> } } }).deps.policy;
+      policy.authenticate = () => Promise.reject(new Error('scrypt: out of memory'));
+      const c = await RawSmtp.connect(gw.port);
+      await c.ehlo();
+      assert.equal(await c.cmd(`AUTH PLAIN ${plain('ops', 'pw')}`), '454 4.7.0 Temporary authentication failure');
+      assert.match(await c.cmd('NOOP'), /^250 /);
+      assert.ok(captured.lines.some((l) => l.msg === 'AUTH could not be checked'));
+      await c.quit();
+    } finally {
+      await gw.stop();
+    }
+  });
+
   test('auth.allowPlaintextOnLoopback: offered and accepted in clear on 127.0.0.1', async () => {
     const gw = await startGateway({ users: [{ name: 'ops', hash: await hashPassword('pw', FAST) }], auth: { allowPlaintextOnLoopback: true } });
     try {

@@ -1,7 +1,8 @@
 // RFC 5321 4.5.1: postmaster is always accepted, and delivered somewhere local; RFC 6758 3.1: an MT-Priority:
 // field the determined priority does not stand behind is rewritten before the message is stored.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { validateConfig } from '../src/gateway/index.ts';
@@ -87,9 +88,12 @@ describe('postmaster', () => {
     }
   });
 
-  test('a `postmaster:` address without a route is a configuration error', () => {
-    const config = validateConfig({ listen: '127.0.0.1:0', data: '/nonexistent-never-used', postmaster: 'ops@nowhere.example', routes: [{ domains: ['field.example'], via: 'maildir:./m' }] });
-    assert.throws(() => new Gateway({ config, log: pino({ level: 'silent' }), baseDir: '/tmp' }), /postmaster: no route for ops@nowhere\.example/);
+  test('a `postmaster:` address without a route is a configuration error, found before the data folder is made', (t) => {
+    const base = mkdtempSync(path.join(os.tmpdir(), 'hfmail-pm-'));
+    t.after(() => rmSync(base, { recursive: true, force: true }));
+    const config = validateConfig({ listen: '127.0.0.1:0', data: './data', postmaster: 'ops@nowhere.example', routes: [{ domains: ['field.example'], via: 'maildir:./m' }] });
+    assert.throws(() => new Gateway({ config, log: pino({ level: 'silent' }), baseDir: base }), /postmaster: no route for ops@nowhere\.example/);
+    assert.ok(!existsSync(path.join(base, 'data')));
   });
 });
 

@@ -53,6 +53,8 @@ export class Gateway {
     const { config, log } = opts;
     const base = opts.baseDir ?? process.cwd();
     this.dataDir = path.resolve(base, config.data);
+    // Configuration mistakes (TLS files, postmaster) are found before anything is opened or created.
+    const smtpPolicy = frontEndPolicy(config, base, this.dataDir);
     ensureDataDir(this.dataDir);
     this.store = MessageStore.open(this.dataDir);
     const clock = wholeMilliseconds(opts.clock ?? systemClock);
@@ -79,7 +81,7 @@ export class Gateway {
       log.child({ component: 'relay' }),
     );
     this.smtp = new SmtpFrontEnd({
-      policy: frontEndPolicy(config, base, this.dataDir),
+      policy: smtpPolicy,
       sink: new GroupCommit(this.store),
       clock,
       random,

@@ -119,7 +119,11 @@ export class SmtpFrontEnd {
       logger: smtpServerLogger(deps.log.child({ component: 'smtp-server' })),
       onConnect: (session, cb) => cb(this.door.admit(session)),
       onClose: (session) => this.door.leave(session),
-      onAuth: (auth, session, cb) => void this.onAuth(auth, session as Session, cb),
+      onAuth: (auth, session, cb) =>
+        void this.onAuth(auth, session as Session, cb).catch((err: unknown) => {
+          deps.log.error({ err, client: session.remoteAddress }, 'AUTH could not be checked');
+          cb(new SmtpRefusal(refusal('auth-unavailable', 'Temporary authentication failure')));
+        }),
       onMailFrom: (_address, session, cb) => cb(this.checkMail(session as Session)),
       onRcptTo: (_address, session, cb) => cb(this.checkRcpt(session as Session)),
       onData: (stream, session, cb) => {

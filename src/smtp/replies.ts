@@ -24,6 +24,7 @@ export type PolicyErrorCode =
   | 'auth-encryption-required' // RFC 4954 section 6: AUTH before STARTTLS
   | 'auth-invalid' // RFC 4954 section 6
   | 'auth-rate-limited' // too many failed AUTHs from this client address
+  | 'auth-unavailable' // RFC 4954 section 6: the check itself failed
   | 'too-many-connections'; // limits.maxConnections / maxConnectionsPerClient
 
 export type RefusalCode = ParamErrorCode | PolicyErrorCode;
@@ -56,6 +57,7 @@ const TABLE: Record<RefusalCode, { code: number; enhanced: string }> = {
   'auth-encryption-required': { code: 538, enhanced: '5.7.11' },
   'auth-invalid': { code: 535, enhanced: '5.7.8' },
   'auth-rate-limited': { code: 454, enhanced: '4.7.0' },
+  'auth-unavailable': { code: 454, enhanced: '4.7.0' },
   'too-many-connections': { code: 421, enhanced: '4.7.0' },
 };
 
