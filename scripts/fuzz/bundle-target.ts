@@ -83,11 +83,11 @@ export const bundleTarget: DecoderTarget<BundleInput> = {
   },
   generate(rng: Rng): BundleInput {
     const c = rng.pick(corpus);
-    const r = rng.int(10);
+    const r = rng.int(50);
     const reencode = rng.chance(0.01);
-    if (r === 0) return { bytes: c.bytes, original: c.bundle, reencode };
-    if (r === 1) return { bytes: rng.pick(bombs), original: null, reencode };
-    if (r < 5) return { bytes: mutate(rng, c.bytes), original: null, reencode };
+    if (r === 0) return { bytes: rng.pick(bombs), original: null, reencode };
+    if (r < 5) return { bytes: c.bytes, original: c.bundle, reencode };
+    if (r < 25) return { bytes: mutate(rng, c.bytes), original: null, reencode };
     // The stream stored (codec 0) with a valid hash: the decoder gets past the hash to the envelope's checks.
     let stream = mutate(rng, c.stream);
     let contentLength = c.contentLength;
