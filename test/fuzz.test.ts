@@ -11,7 +11,9 @@ import { DECODER_TARGETS, runDecoder } from '../scripts/fuzz/decoders.ts';
 import { runSmtp } from '../scripts/fuzz/smtp-target.ts';
 import { Rng } from '../scripts/fuzz/rng.ts';
 import { fail, type DecoderTarget } from '../scripts/fuzz/target.ts';
+import { startGateway } from './support/gateway.ts';
 import { TestClock, testRandom, wire } from './support/mini-sim.ts';
+import { RawSmtp } from './support/smtp-client.ts';
 
 for (const [name, seed] of [['kiss', 11], ['frame', 12], ['bundle', 13], ['dsn', 14]] as const) {
   test(`fuzz ${name}: 1.5 s with seed ${seed}, no failure`, () => {
@@ -89,4 +91,23 @@ test('regression: a refusal with a reason over 255 bytes reaches the sender (cut
   assert.ok(Buffer.byteLength(cut) <= 255 && !cut.includes('\ufffd'));
   const f = decodeSession(encodeSession({ type: FrameType.RECORD, seq: 1, record: { kind: RecordKind.REFUSE, id: 'm1', status: '5.6.0', text: cut } }, key), key, 1024);
   assert.ok(!isFrameError(f));
+});
+
+// Found by the smtp target (seed 1810795598, session 2244): an unknown MAIL parameter was echoed whole, a reply
+// line of 6,700 bytes where RFC 5321 4.5.3.1.5 allows 512.
+test('regression (fuzz smtp seed 1810795598 session 2244): an unknown parameter is echoed short, every reply line within 512 bytes', async (t) => {
+  const gw = await startGateway({ routes: [{ domains: ['*'], via: 'link:bravo' }] });
+  t.after(() => gw.stop());
+  const c = await RawSmtp.connect(gw.port);
+  await c.cmd('EHLO x.example');
+  for (const line of [`MAIL FROM:<a@field.example> SMTPUTF8${'A'.repeat(6600)}`, `MAIL FROM:<a@field.example> X${'\u00e9'.repeat(300)}=1`]) {
+    const reply = await c.cmd(line);
+    assert.match(reply, /^5\d\d 5\.5\.\d /);
+    for (const l of reply.split('\r\n').filter(Boolean)) assert.ok(l.length <= 510, `a reply line of ${l.length} bytes`);
+  }
+  assert.match(await c.cmd('MAIL FROM:<a@field.example>'), /^250/);
+  const rcpt = await c.cmd(`RCPT TO:<b@base.example> Z${'B'.repeat(3000)}=1`);
+  assert.match(rcpt, /^555 5\.5\.4 Unsupported RCPT parameter /);
+  assert.ok(rcpt.trimEnd().length <= 510);
+  await c.quit();
 });

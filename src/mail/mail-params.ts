@@ -1,7 +1,7 @@
 import type { BodyType, MailParams } from '../core/index.ts';
 import { isPrintableAscii } from './address.ts';
 import { anchorDeadline, parseDeadlineSpec } from './deliver-by.ts';
-import type { RawParam } from './command-line.ts';
+import { printable, type RawParam } from './command-line.ts';
 import type { AdvertisedExtensions } from './extensions.ts';
 import { paramError, type ParamError } from './param-error.ts';
 import { parseDraftPriority, parseMtPriority } from './priority-value.ts';
@@ -27,7 +27,7 @@ export function parseMailParams(raw: readonly RawParam[], ext: AdvertisedExtensi
   let aby: ReturnType<typeof parseDeadlineSpec> = null;
 
   for (const { keyword, value } of raw) {
-    const need = (on: boolean): ParamError | null => (on ? null : paramError('param-unknown', `Unsupported MAIL parameter ${keyword}`, keyword));
+    const need = (on: boolean): ParamError | null => (on ? null : paramError('param-unknown', `Unsupported MAIL parameter ${printable(keyword)}`, keyword));
     const needValue = (): ParamError | null => (value === null || value === '' ? paramError('param-syntax', `${keyword} requires a value`, keyword) : null);
     let problem: ParamError | null = null;
     switch (keyword) {
@@ -102,7 +102,8 @@ export function parseMailParams(raw: readonly RawParam[], ext: AdvertisedExtensi
         break;
       }
       default:
-        problem = paramError('param-unknown', `Unsupported MAIL parameter ${keyword}`, keyword);
+        // The client's keyword is echoed short and printable: a reply line is at most 512 bytes (RFC 5321 4.5.3.1.5).
+        problem = paramError('param-unknown', `Unsupported MAIL parameter ${printable(keyword)}`, keyword);
     }
     if (problem) return problem;
   }

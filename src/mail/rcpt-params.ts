@@ -1,6 +1,6 @@
 import type { Notify, NotifyCondition, TypedAddress } from '../core/index.ts';
 import { isAscii, isMailbox, isPrintableAscii } from './address.ts';
-import type { RawParam } from './command-line.ts';
+import { printable, type RawParam } from './command-line.ts';
 import type { AdvertisedExtensions } from './extensions.ts';
 import { paramError, type ParamError } from './param-error.ts';
 import { decodeXtext } from './xtext.ts';
@@ -64,7 +64,7 @@ export function parseRcptParams(raw: readonly RawParam[], ext: AdvertisedExtensi
         break;
       }
       default:
-        return paramError('param-unknown', `Unsupported RCPT parameter ${keyword}`, keyword);
+        return paramError('param-unknown', `Unsupported RCPT parameter ${printable(keyword)}`, keyword);
     }
   }
   const parsed: { -readonly [K in keyof ParsedRcpt]: ParsedRcpt[K] } = { notify };
