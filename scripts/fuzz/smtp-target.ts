@@ -197,10 +197,10 @@ export async function runSmtp(seed: number, ms: number, opts: { concurrency?: nu
       counts.commands++;
       if (!sock.destroyed) sock.write(buf);
     };
-    const expect = async (k: number, ms = 5000) => (await r.until(k, ms)) || r.closed;
+    const expect = async (k: number, ms = 15_000) => (await r.until(k, ms)) || r.closed;
     try {
       await new Promise<void>((resolve, reject) => (sock.once('connect', resolve), sock.once('error', reject)));
-      if (!(await expect(1))) throw new SessionFailure('no greeting within 5 s');
+      if (!(await expect(1))) throw new SessionFailure('no greeting within 15 s');
       if (rng.chance(0.4)) {
         // Clean transactions, each tracked.
         send(`EHLO fuzz${n}.example\r\n`);
@@ -214,7 +214,7 @@ export async function runSmtp(seed: number, ms: number, opts: { concurrency?: nu
           const nr = 1 + rng.size(rng.chance(0.05) ? 120 : 4);
           for (let i = 0; i < nr; i++) send(`RCPT TO:<r${i}@base.example>${rng.chance(0.3) ? ' NOTIFY=FAILURE' : ''}\r\n`);
           send('DATA\r\n');
-          if (!(await expect(seen + nr + 2))) throw new SessionFailure(`no answer to MAIL, ${nr} RCPTs and DATA within 5 s`);
+          if (!(await expect(seen + nr + 2))) throw new SessionFailure(`no answer to MAIL, ${nr} RCPTs and DATA within 15 s`);
           const dataReply = r.replies[seen + nr + 1];
           if (dataReply?.code !== 354) {
             send('RSET\r\n');
@@ -230,7 +230,7 @@ export async function runSmtp(seed: number, ms: number, opts: { concurrency?: nu
             at += len;
           }
           send('.\r\n');
-          if (!(await expect(seen + nr + 3, 15_000))) throw new SessionFailure('no answer to the end of DATA within 15 s');
+          if (!(await expect(seen + nr + 3, 30_000))) throw new SessionFailure('no answer to the end of DATA within 30 s');
           const end = r.replies[seen + nr + 2]!;
           if (end.code === 250) {
             const id = /queued as (\S+)/.exec(end.text)?.[1];
