@@ -381,3 +381,23 @@ test('housekeeping: quarantine and purge at start and hourly, and a change by an
   clock.advance(3_600_000);
   assert.equal(changes, 1, 'stopped: no more polls');
 });
+
+test('quarantine scans a page at a time in id order: a damaged message on a later page is found, each page bounded', (t) => {
+  const dir = tempDir(t);
+  const store = openStore(t, dir);
+  const messages = Array.from({ length: 7 }, () => buildMessage({ receivedAt: T, recipients: [smtp('a@example.net')] }));
+  for (const m of messages) store.insert(m);
+  const ids = messages.map((m) => m.id).sort();
+  rawDb(t, dir).prepare('UPDATE messages SET params = ? WHERE id = ?').run('{"smtputf8": fals', ids[5]!);
+
+  const pages: string[][] = [];
+  let after = '';
+  for (;;) {
+    const page = store.operator.quarantinePage(T + 1000, after, 3);
+    pages.push(page.found.map((f) => f.id));
+    if (page.next === undefined) break;
+    after = page.next;
+  }
+  assert.deepEqual(pages, [[], [ids[5]], []], 'three pages of at most 3, the damaged one found on the second');
+  assert.equal(store.operator.quarantinePage(T + 2000, '', 100).found.length, 0, 'found once');
+});

@@ -26,6 +26,9 @@ export interface Housekeeping {
 }
 
 const DAY_MS = 86_400_000;
+const SCAN_PAUSE_MS = 5;
+/** Messages checked per page: small, so that a page's objects die young instead of filling the old generation. */
+const SCAN_PAGE = 50;
 
 /**
  * The queue's upkeep in a running gateway: at start and then hourly, stored messages that cannot be decoded are
@@ -52,11 +55,42 @@ export function startHousekeeping(o: HousekeepingOptions): Housekeeping {
     }
   }
 
-  function quarantine(): void {
-    const found = safely('look for undecodable messages', () => store.operator.quarantine(clock.now())) ?? [];
-    for (const { id, error } of found) {
+  /**
+   * Looks for undecodable messages a page at a time, one page per turn of the event loop, so that a long queue
+   * holds neither the loop nor memory. `then` runs once a whole pass has ended; asked for during a pass, another
+   * pass follows (what changed meanwhile may be behind the page the pass has reached).
+   */
+  let scanAfter: string | undefined;
+  let thisPass: (() => void)[] = [];
+  let nextPass: (() => void)[] | undefined;
+  let scanTimer: Timer | undefined;
+  function quarantine(then?: () => void): void {
+    if (scanAfter !== undefined) {
+      (nextPass ??= []).push(...(then ? [then] : []));
+      return;
+    }
+    if (then) thisPass.push(then);
+    scanAfter = '';
+    scanTimer = clock.setTimer(0, quarantineStep);
+  }
+
+  function quarantineStep(): void {
+    scanTimer = undefined;
+    if (stopped || scanAfter === undefined) return;
+    const page = safely('look for undecodable messages', () => store.operator.quarantinePage(clock.now(), scanAfter!, SCAN_PAGE));
+    for (const { id, error } of page?.found ?? []) {
       log.error({ msgId: id, error }, 'stored message cannot be decoded: quarantined as corrupt (hfmail queue shows it; repair and release it, or delete it)');
     }
+    if (page?.next !== undefined) scanAfter = page.next;
+    else {
+      for (const f of thisPass.splice(0)) f();
+      if (nextPass === undefined) return void (scanAfter = undefined);
+      thisPass = nextPass;
+      nextPass = undefined;
+      scanAfter = '';
+    }
+    // A pause between pages: SMTP and the links come first, and the garbage of a page is collected young.
+    scanTimer = clock.setTimer(SCAN_PAUSE_MS, quarantineStep);
   }
 
   /** One purge batch; the next one after the event loop has run, until none is left; then the next round in an hour. */
@@ -87,12 +121,14 @@ export function startHousekeeping(o: HousekeepingOptions): Housekeeping {
     const now = safely('read the data version', () => store.operator.dataVersion());
     if (now !== undefined && now !== version) {
       version = now;
-      quarantine(); // what another process wrote may not decode; better found now than by the relay
-      try {
-        o.onExternalChange();
-      } catch (err) {
-        log.error({ err }, 'housekeeping: reacting to a change by another process failed');
-      }
+      // What another process wrote may not decode: better found before the relay and the links look again.
+      quarantine(() => {
+        try {
+          o.onExternalChange();
+        } catch (err) {
+          log.error({ err }, 'housekeeping: reacting to a change by another process failed');
+        }
+      });
     }
     pollTimer = clock.setTimer(pollMs, poll);
   }
@@ -104,6 +140,7 @@ export function startHousekeeping(o: HousekeepingOptions): Housekeeping {
       stopped = true;
       pollTimer?.cancel();
       roundTimer?.cancel();
+      scanTimer?.cancel();
     },
   };
 }

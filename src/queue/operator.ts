@@ -114,7 +114,7 @@ export class QueueOperator {
     delReceived: Database.Statement<[string]>;
     delRecipients: Database.Statement<[string]>;
     delMessage: Database.Statement<[string]>;
-    suspects: Database.Statement<[], MessageColumns>;
+    suspects: Database.Statement<[string, number], MessageColumns>;
     purgeable: Database.Statement<[{ cutoff: number; batch: number }], { id: string }>;
     listMessages: Database.Statement<[number, number], MessageColumns>;
     queuedByPriority: Database.Statement<[], { priority: number; n: number }>;
@@ -138,9 +138,11 @@ export class QueueOperator {
       delRecipients: db.prepare('DELETE FROM recipients WHERE message_id = ?'),
       delMessage: db.prepare('DELETE FROM messages WHERE id = ?'),
       // Messages a relay or a link could still pick up: the ones a decoding failure must be found in.
+      // A page of them, by id after the last one seen: a scan of a long queue holds one page at a time.
       suspects: db.prepare(
         `SELECT ${MESSAGE_COLUMNS} FROM messages m
-         WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state NOT IN ${FINAL} AND r.state <> 'corrupt')`,
+         WHERE m.id > ? AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state NOT IN ${FINAL} AND r.state <> 'corrupt')
+         ORDER BY m.id LIMIT ?`,
       ),
       // Finished: every recipient final, the last outcome (or the receipt) older than the cut-off. A status that
       // is not JSON, or whose time is not a number, keeps the message (text sorts after every integer).
@@ -240,18 +242,34 @@ export class QueueOperator {
    * link could pick up, and quarantines them: their unfinished recipients become corrupt. Returns their ids.
    */
   quarantine(now: number): { id: string; error: string }[] {
-    const bad = (): { id: string; error: string }[] => {
+    const found: { id: string; error: string }[] = [];
+    for (let page = this.quarantinePage(now, ''); ; page = this.quarantinePage(now, page.next!)) {
+      found.push(...page.found);
+      if (page.next === undefined) return found;
+    }
+  }
+
+  /**
+   * quarantine() for one page of messages (ids after `after`, in id order): `next` is where the next page starts,
+   * undefined after the last. The gateway scans a long queue a page per turn of the event loop.
+   */
+  quarantinePage(now: number, after: string, pageSize = 500): { found: { id: string; error: string }[]; next?: string } {
+    const rows = this.s.suspects.all(after, pageSize);
+    const next = rows.length === pageSize ? rows[rows.length - 1]!.id : undefined;
+    const bad = (candidates: readonly MessageColumns[]): { id: string; error: string }[] => {
       const out: { id: string; error: string }[] = [];
-      for (const row of this.s.suspects.all()) {
+      for (const row of candidates) {
         const error = this.decodeError(row, this.s.recipients.all(row.id));
         if (error !== undefined) out.push({ id: row.id, error });
       }
       return out;
     };
-    if (!bad().length) return []; // the common case takes no write lock
-    return this.tx(() => {
-      const found = bad(); // again under the lock: another process may have repaired or removed one meanwhile
-      for (const { id, error } of found) {
+    const suspects = bad(rows);
+    if (!suspects.length) return { found: [], ...(next !== undefined ? { next } : {}) }; // the common case takes no write lock
+    const found = this.tx(() => {
+      // Again under the lock: another process may have repaired or removed one meanwhile.
+      const again = bad(suspects.map((f) => this.s.message.get(f.id)).filter((r): r is MessageColumns => r !== undefined));
+      for (const { id, error } of again) {
         for (const r of this.s.recipients.all(id)) {
           if (isFinal(r.state) || r.state === 'corrupt') continue;
           const previous = parseStatus(r.status) ?? (r.status === null ? undefined : r.status);
@@ -260,8 +278,9 @@ export class QueueOperator {
           this.s.setState.run('corrupt', JSON.stringify(status), id, r.idx);
         }
       }
-      return found;
+      return again;
     });
+    return { found, ...(next !== undefined ? { next } : {}) };
   }
 
   /**
