@@ -32,15 +32,16 @@ export async function openLinkPort(port: string, profile: Profile): Promise<Link
 }
 
 /**
- * What the link's airtime model takes from a profile: the modem's framing on the air, FX.25, TXTAIL, and the
- * largest frame, no larger than fits an FX.25 block when the modem sends FX.25 (src/link/air-time.ts).
+ * What the link's airtime model takes from a profile: the modem's framing on the air, FX.25, TXTAIL, how far
+ * ahead of the air it takes frames, and the largest frame, no larger than fits an FX.25 block when the modem
+ * sends FX.25 (src/link/air-time.ts).
  */
-export function linkAirOptions(profile: Profile): { air: AirFraming; maxFrame: number } {
+export function linkAirOptions(profile: Profile): { air: AirFraming; maxFrame: number; txAheadMs?: number } {
   const air: AirFraming = {
     framing: profile.airFraming,
     ...(profile.fx25 !== undefined ? { fx25: profile.fx25 } : {}),
     ...(profile.kiss ? { tailMs: profile.kiss.txTailMs } : {}),
   };
   const sizes = frameSizesFor(air)(profile.maxFrameBytes);
-  return { air, maxFrame: sizes[sizes.length - 1]! };
+  return { air, maxFrame: sizes[sizes.length - 1]!, ...(profile.txAheadS !== undefined ? { txAheadMs: profile.txAheadS * 1000 } : {}) };
 }

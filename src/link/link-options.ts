@@ -31,6 +31,13 @@ export interface LinkOptions {
   readonly dictionaries?: readonly number[];
   /** What the modem puts on the air around each frame (HDLC, FX.25) and its TXTAIL; without it, the bytes as written. */
   readonly air?: AirFraming;
+  /**
+   * Airtime handed to the modem ahead of the air. A sound-card TNC such as Direwolf makes a transmission's audio
+   * ahead of time and ends it (TXTAIL, then TXDELAY for the next) as soon as its queue runs dry, so it is given
+   * the over in one piece; without it each frame is written just before the previous one leaves the air, so the
+   * choice of what goes next is made at every frame.
+   */
+  readonly txAheadMs?: number;
   /** KISS port number for the TNC. */
   readonly kissPort?: number;
   /**

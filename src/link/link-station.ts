@@ -687,6 +687,9 @@ export class LinkStation {
     this.out.writeRecord(next.seq, next.record, this.session.keys.send);
     const r = next.record;
     if (next.id !== undefined && (r.kind === RecordKind.OPEN || r.kind === RecordKind.DATA)) this.deps.onEvent?.({ type: 'segment', id: next.id, offset: r.offset, bytes: r.data.length });
+    // A modem that takes the over ahead of the air gets what is due in one piece: a TNC keys up when its first
+    // frame comes and ends the transmission when its queue runs dry, so frames must not trickle in.
+    if (this.opts.txAheadMs) return this.pump();
     this.pumpTimer = this.deps.clock.setTimer(0, () => this.pump());
   }
 

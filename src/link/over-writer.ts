@@ -82,11 +82,14 @@ export class OverWriter {
     this.write(frame({ ...record, ageMs: record.ageMs + flightMs, deadlineMs }));
   }
 
-  /** How long to wait before writing the next frame (0: now): each goes just before the previous leaves the air. */
+  /**
+   * How long to wait before writing the next frame (0: now): each goes just before the previous leaves the air,
+   * or, for a modem that takes frames ahead of the air (txAheadMs), that much ahead.
+   */
   nextFrameInMs(): number {
     if (this.frames === 0) return 0;
     // Whole ms: epoch-sized times have no finer precision.
-    return Math.max(0, Math.ceil(this.air.freeAt - this.clock.now() - this.air.maxFrameMs()));
+    return Math.max(0, Math.ceil(this.air.freeAt - this.clock.now() - Math.max(this.air.maxFrameMs(), this.opts.txAheadMs ?? 0)));
   }
 
   /** Airtime of the over so far (key-up included). */

@@ -44,6 +44,11 @@ export const profileSchema = z
     maxFrameBytes: z.number().int().min(32).max(4096),
     window: z.number().int().min(1).max(512),
     maxOverS: z.number().positive().max(600),
+    /**
+     * Airtime handed to the modem ahead of the air, seconds (default: one frame). A TNC that ends its transmission
+     * whenever its queue runs dry (Direwolf generates the audio ahead) gets whole overs: maxOverS.
+     */
+    txAheadS: z.number().min(0).max(600).optional(),
     arq: z.enum(['hfmail', 'modem']),
   })
   .strict()
