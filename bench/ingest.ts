@@ -3,7 +3,8 @@
  * connections; measures how long each message waits between the end-of-data "." and its 250 (which the gateway
  * sends only after the queue commit is fsync'd), plus overall messages/s, then checks the queue holds every message.
  *
- *   npm run bench:ingest -- [--count 2000] [--connections 8] [--size 2048] [--json PATH] [--split-end]
+ *   npm run bench:ingest -- [--count 2000] [--connections 8] [--size 2048] [--backlog N] [--new-connection] [--no-postfix]
+ *                           [--json PATH] [--split-end]
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { RawSmtp } from '../test/support/smtp-client.ts';
 import { describeExit, freePort, GatewayProcess, HFMAIL_BIN, REPO } from '../test/support/gateway-process.ts';
 import { ptyPair } from '../test/support/pty-pair.ts';
 import { benchMessage, type BenchMessage } from './message-gen.ts';
+import { comparePostfix, postfixMissing, type LoadResult } from './postfix-compare.ts';
 
 /** Resident memory of a process, MiB (Linux). */
 function rssMb(pid: number | undefined): number | null {
@@ -41,6 +43,10 @@ interface Options {
    * (a socat pty) whose far end nobody answers, so the station keeps calling while the backlog waits.
    */
   backlog: number;
+  /** A new connection for every message (connect, EHLO, one transaction, QUIT), as most clients and MTAs submit. */
+  newConnection: boolean;
+  /** Also run Postfix's smtp-source against hfmail and a private Postfix, alternating, and print the ratios. */
+  postfix: boolean;
 }
 
 function parseOptions(): Options {
@@ -52,12 +58,14 @@ function parseOptions(): Options {
       json: { type: 'string' },
       'split-end': { type: 'boolean', default: false },
       backlog: { type: 'string', default: '0' },
+      'new-connection': { type: 'boolean', default: false },
+      'no-postfix': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench:ingest -- [--count N] [--connections C] [--size BYTES] [--backlog N] [--json PATH] [--split-end]\n');
+    process.stdout.write('usage: npm run bench:ingest -- [--count N] [--connections C] [--size BYTES] [--backlog N] [--new-connection] [--no-postfix] [--json PATH] [--split-end]\n');
     process.exit(0);
   }
   const int = (name: string, text: string, min: number): number => {
@@ -72,6 +80,8 @@ function parseOptions(): Options {
     json: values.json ? path.resolve(values.json) : path.join(REPO, 'bench', 'results', 'ingest.json'),
     splitEnd: values['split-end'],
     backlog: int('backlog', values.backlog, 0),
+    newConnection: values['new-connection'],
+    postfix: !values['no-postfix'],
   };
 }
 
@@ -167,6 +177,10 @@ async function send(port: number, opts: Options, messages: readonly BenchMessage
           } else {
             fail({ index, connection: w, stage, reply: final });
           }
+          if (opts.newConnection) {
+            await c.quit();
+            client = null;
+          }
         } catch (err) {
           fail({ index, connection: w, stage, reply: `error: ${(err as Error).message}` });
           client?.destroy();
@@ -243,6 +257,8 @@ function table(rows: (string | number)[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!))).join('  ')).join('\n');
 }
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
@@ -371,6 +387,24 @@ async function main(): Promise<number> {
     if (!crashedDuringSend && !stopped.graceful) printGatewayTail('gateway would not stop cleanly');
     else if (!crashedDuringSend && gateway.stderrLineCount > 0) printGatewayTail(`the gateway logged ${gateway.stderrLineCount} lines at warn level or above`);
 
+    // Side by side with Postfix: the ratios issue #15 sets targets for (>= 1.0 in every row).
+    let postfix: LoadResult[] | { skipped: string } = { skipped: 'not asked for (--no-postfix)' };
+    const missing = postfixMissing();
+    if (opts.postfix && missing) postfix = { skipped: missing };
+    else if (opts.postfix) {
+      process.stdout.write('\nhfmail against Postfix (smtp-source, 3 alternating rounds per load, median ratio):\n');
+      postfix = await comparePostfix(3, undefined, (line) => process.stdout.write(line + '\n'));
+      process.stdout.write(
+        '\n' +
+          table([
+            ['load', 'hfmail msg/s', 'Postfix msg/s', 'hfmail/Postfix'],
+            ...postfix.map((r) => [r.load.name, fmt(median(r.hfmailPerSec), 0), fmt(median(r.postfixPerSec), 0), fmt(r.ratio, 2)]),
+          ]) +
+          '\n',
+      );
+    }
+    if ('skipped' in postfix) process.stdout.write(`Postfix comparison skipped: ${postfix.skipped}\n`);
+
     const report = {
       benchmark: 'ingest',
       date: new Date().toISOString(),
@@ -379,7 +413,7 @@ async function main(): Promise<number> {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
       totalMemoryMiB: Math.round(os.totalmem() / 2 ** 20),
-      params: { count: opts.count, connections: opts.connections, messageBytes: opts.size, splitEnd: opts.splitEnd, backlog: opts.backlog, logLevel: 'warn', gateway: 'node bin/hfmail.js start --config (a link to bravo that is down)' },
+      params: { count: opts.count, connections: opts.connections, messageBytes: opts.size, splitEnd: opts.splitEnd, backlog: opts.backlog, newConnection: opts.newConnection, logLevel: 'warn', gateway: 'node bin/hfmail.js start --config (a link to bravo that is down)' },
       results: {
         accepted: r.accepted,
         failures: failedMessages,
@@ -396,6 +430,7 @@ async function main(): Promise<number> {
         gatewayStop: stopped,
         gatewayOutputLines: gateway.stderrLineCount,
         gatewayOutputTail: gateway.tail(20),
+        postfixComparison: postfix,
       },
       problems,
     };
