@@ -328,7 +328,7 @@ function fillDisk(dir: string, leave: number): () => void {
 }
 
 test('a real full file system (tmpfs): the Maildir write fails whole, the queue says disk-full, both work again once there is room', (t) => {
-  const mnt = smallTmpfs(t, '2m');
+  const mnt = smallTmpfs(t, '4m');
   if (typeof mnt !== 'string') {
     console.log(`# skipped: ${mnt.skip}`);
     return t.skip(mnt.skip);
