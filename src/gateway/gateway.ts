@@ -87,6 +87,9 @@ export class Gateway {
       random,
       log: log.child({ component: 'smtp' }),
       onStored: () => this.relay.kick(),
+      // Deadline-aware admission (docs/decisions.md): only a radio link can tell what is ahead; the bytes on the air
+      // are taken as half the declared SIZE (mail compresses about that well), so that a doubt never refuses.
+      estimateDelivery: (route, priority, size) => (route.kind === 'link' ? this.links.get(route.target)?.estimateMs(priority, Math.ceil((size ?? 0) / 2)) : undefined),
     });
     // Any message stored for a radio link (from SMTP, from the other link, a DSN, a redirected copy) wakes it.
     this.store.onLinkWork((peer, ids) => this.links.get(peer)?.notify(ids));

@@ -185,6 +185,22 @@ export class LinkStation {
     };
   }
 
+  /**
+   * About how long until a new message of `priority` and about `bytes` on the air would be in the peer's custody,
+   * ms: what goes before it and itself, in frames with the modem's framing, slowed by the measured loss, plus a
+   * turnaround and the peer's answer per over. Undefined while the link is down (nothing can be promised then).
+   */
+  estimateMs(priority: number, bytes: number): number | undefined {
+    if (!this.isUp) return undefined;
+    const now = this.deps.clock.now();
+    const total = this.sender.bytesAhead(priority) + bytes;
+    const frameMs = this.air.payloadMs(this.sender.frameSize + DATA_OVERHEAD);
+    const loss = this.sender.lossMeasured ? this.sender.lossRate : 0;
+    const sendMs = (Math.ceil(total / this.sender.frameSize) * frameMs) / Math.max(0.3, 1 - loss);
+    const overs = Math.max(1, Math.ceil(sendMs / this.opts.maxOverMs));
+    return Math.ceil(sendMs + overs * this.air.answerWaitMs(now));
+  }
+
   /** Starts the link: the caller says hello at once; either side says hello later when it has traffic. */
   start(): void {
     this.syncSource();

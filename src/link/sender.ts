@@ -286,6 +286,19 @@ export class Sender {
     return this.transfers.size;
   }
 
+  /**
+   * Bytes still to send of every message that goes before a new one of `priority`: those of that priority and
+   * above, and what is left of the current frame's message (pre-emption waits for a frame boundary). A scan of
+   * the backlog, for admission estimates at RCPT, not for every frame.
+   */
+  bytesAhead(priority: number): number {
+    let bytes = 0;
+    for (const t of this.transfers.values()) if (t.item.priority >= priority && t.state !== 'cancelling') bytes += Math.max(0, total(t) - t.nextOffset);
+    const cur = this.lastSent ? this.transfers.get(this.lastSent) : undefined;
+    if (cur && cur.item.priority < priority) bytes += Math.min(this.frameSize, Math.max(0, total(cur) - cur.nextOffset));
+    return bytes;
+  }
+
   /** Messages whose deadline (BY or ABY) has passed at `now` and that are not being withdrawn already. */
   expiredIds(now: number): string[] {
     return this.transfers.expired(now).map((t) => t.item.id);

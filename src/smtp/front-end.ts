@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   newMessageId,
   type Clock,
+  type Deadline,
   type QueuedMessage,
   type Random,
   type Recipient,
@@ -24,6 +25,7 @@ import {
   withProtocol,
   domainOf,
   type AdvertisedExtensions,
+  type RcptCommand,
   type PolicyName,
   type PriorityBand,
 } from '../mail/index.ts';
@@ -77,6 +79,12 @@ export interface FrontEndDeps {
   readonly log: Logger;
   /** Called after a message is stored (the relay looks at the queue then). */
   readonly onStored?: (message: QueuedMessage) => void;
+  /**
+   * Deadline-aware admission: about how many ms until a message of `priority` and about `size` bytes would be
+   * delivered over `route`, from what is queued ahead of it and the route's measured rate; undefined when it
+   * cannot be told (not a radio link, or the link is down). An R-mode BY or ABY it cannot meet is refused at RCPT.
+   */
+  readonly estimateDelivery?: (route: Route, priority: number, size: number | undefined) => number | undefined;
 }
 
 type Session = SMTPServerSession & SessionState;
@@ -254,9 +262,38 @@ export class SmtpFrontEnd {
     const key = rcpt.recipient.toLowerCase();
     const index = [...tx.recipients.keys()].indexOf(key);
     if (index < 0 && tx.recipients.size >= this.deps.policy.maxRecipients) return refusal('too-many-recipients', 'Too many recipients');
+    const late = this.unmeetableDeadline(tx, rcpt, route, session);
+    if (late) return late;
     tx.pendingRcpt = { rcpt, route };
     // A distinct stand-in per recipient keeps smtp-server's own count and duplicate handling in step with ours.
     return { line: `RCPT TO:<r${index < 0 ? tx.recipients.size : index}@hfmail.invalid>` };
+  }
+
+  /**
+   * Refuses (455 4.4.7, RFC 2852 section 4) a recipient whose R-mode BY cannot be met on its route with what is
+   * queued ahead at its priority, or whose R-mode ABY cannot be met on its alternate's route; an N-mode deadline
+   * that will be missed is only logged (the message is still wanted late). No estimate, no refusal.
+   */
+  private unmeetableDeadline(tx: Transaction, rcpt: RcptCommand, route: Route, session: Session): SmtpReply | null {
+    const estimate = this.deps.estimateDelivery;
+    if (!estimate) return null;
+    const now = this.deps.clock.now();
+    const checks: { name: 'BY' | 'ABY'; deadline: Deadline | undefined; route: Route | null; to: string }[] = [
+      { name: 'BY', deadline: tx.mail.params.by, route, to: rcpt.recipient },
+      ...(rcpt.arcpt ? [{ name: 'ABY' as const, deadline: tx.mail.params.aby, route: this.deps.policy.route(rcpt.arcpt.address), to: rcpt.arcpt.address }] : []),
+    ];
+    for (const c of checks) {
+      if (!c.deadline || !c.route) continue;
+      const ms = estimate(c.route, tx.priority.value, tx.mail.params.size);
+      if (ms === undefined || now + ms <= c.deadline.at) continue;
+      const eta = Math.ceil(ms / 1000);
+      const left = Math.max(0, Math.floor((c.deadline.at - now) / 1000));
+      const via = c.route.kind === 'link' ? `the radio link to ${c.route.target}` : c.route.kind;
+      if (c.deadline.mode === 'R')
+        return refusal('deadline-unmeetable', `<${c.to}> cannot be delivered within ${c.name}: about ${eta} s on ${via} with what is queued ahead at priority ${tx.priority.value}, ${left} s allowed`);
+      this.deps.log.info({ rcpt: c.to, client: session.remoteAddress, etaSeconds: eta, allowedSeconds: left, priority: tx.priority.value }, `${c.name} (N mode) will likely be missed; accepted, to be delivered late`);
+    }
+    return null;
   }
 
   private mayRelay(session: Session): boolean {

@@ -20,6 +20,7 @@ export type PolicyErrorCode =
   | 'non-ascii-content' // 8-bit data without BODY=8BITMIME or SMTPUTF8
   | 'storage-failed' // the store failed otherwise (I/O error): nothing stored, try again
   | 'storage-full' // the disk is full or below queue.minFreeBytes (RFC 3463 4.3.1)
+  | 'deadline-unmeetable' // an R-mode BY (or ABY) the radio link cannot meet with what is queued ahead (RFC 2852 section 4: 455)
   | 'memory-full' // DATA would pass limits.maxDataBytesInMemory
   | 'auth-encryption-required' // RFC 4954 section 6: AUTH before STARTTLS
   | 'auth-invalid' // RFC 4954 section 6
@@ -53,6 +54,7 @@ const TABLE: Record<RefusalCode, { code: number; enhanced: string }> = {
   'non-ascii-content': { code: 554, enhanced: '5.6.1' },
   'storage-failed': { code: 451, enhanced: '4.3.0' },
   'storage-full': { code: 452, enhanced: '4.3.1' },
+  'deadline-unmeetable': { code: 455, enhanced: '4.4.7' },
   'memory-full': { code: 452, enhanced: '4.3.1' },
   'auth-encryption-required': { code: 538, enhanced: '5.7.11' },
   'auth-invalid': { code: 535, enhanced: '5.7.8' },
