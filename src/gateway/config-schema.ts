@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../core/index.ts';
 import { DEFAULT_BANDS, POLICY_LEVELS } from '../mail/index.ts';
 import { passwordHashProblem } from './passwords.ts';
+import { isLoopbackHost } from './web-auth.ts';
 
 /** `host:port`, with IPv6 hosts in brackets; port 0 asks the system for any free port (tests). */
 const hostPort = z
@@ -171,13 +172,21 @@ export const configSchema = z
      * modem on TCP), a firmware profile, the pre-shared key file, and whether the TNC's own KISS settings are kept.
      */
     links: z
-      .array(z.object({ peer: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a station id'), port: linkPort, profile: z.string(), tnc, key: z.union([z.string(), z.array(z.string()).min(1).max(2)]).optional() }).strict())
+      .array(z.object({ peer: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a station id'), port: linkPort, profile: z.string(), tnc, key: z.union([z.string(), z.array(z.string()).min(1).max(2)]).optional(), encrypt: z.boolean().optional() }).strict())
       .default([]),
     /** A folder of firmware profiles that add to the shipped ones, or replace those of the same name. */
     profiles: z.string().optional(),
+    /**
+     * The web console and /metrics (HOST:PORT, off when absent). Off loopback only when `users` exist, and then
+     * every request needs one of them (HTTP Basic).
+     */
+    web: hostPort.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    // A console anyone on the network could drive needs passwords: the SMTP users' own.
+    if (cfg.web !== undefined && !isLoopbackHost(cfg.web.slice(0, cfg.web.lastIndexOf(':'))) && cfg.users.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['web'], message: `${cfg.web} is not a loopback address: the console would be open to the network; add users (hfmail passwd) so it asks for a password, or use 127.0.0.1:PORT` });
     // A size cap must name a level the policy has (RFC 6710 section 5), or it would silently never apply.
     const levels: readonly number[] = POLICY_LEVELS[cfg.priority.policy];
     for (const key of Object.keys(cfg.priority.maxSize))

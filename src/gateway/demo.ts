@@ -19,12 +19,14 @@ export async function runDemo(opts: { dataDir: string; port: number; radio: Demo
   writeFileSync(path.join(base, 'demo.key'), 'hfmail demo key: alpha and bravo, not for real stations\n');
   const log = createLogger();
   const radio = opts.radio(systemClock);
+  // Each station's web console and /metrics on loopback: alpha's on PORT+2, bravo's on PORT+3.
   const station = (name: string, peer: string, local: string, remote: string, port: number) =>
     validateConfig(
       {
         station: name,
         hostname: `${name}.${local}`,
         listen: `127.0.0.1:${port}`,
+        web: `127.0.0.1:${port + 2}`,
         data: `./${name}/data`,
         routes: [
           { domains: [local], via: `maildir:./${name}/maildir` },
@@ -45,6 +47,7 @@ export async function runDemo(opts: { dataDir: string; port: number; radio: Demo
   say('Send a message from the field to the base:');
   say(`  swaks --server 127.0.0.1:${opts.port} --from you@field.example --to ops@base.example --add-header "MT-Priority: 4"`);
   say(`It appears in ${path.join(base, 'bravo', 'maildir', 'new')}/ (and replies to field.example in ${path.join(base, 'alpha', 'maildir', 'new')}/).`);
+  say(`Consoles: alpha http://127.0.0.1:${opts.port + 2}/  bravo http://127.0.0.1:${opts.port + 3}/  (metrics at /metrics)`);
   say(`Queues: hfmail queue --data ${path.join(base, 'alpha', 'data')}   Ctrl-C stops both stations.`);
   say('');
   return {

@@ -7,7 +7,7 @@ import { newMessageId, systemClock, wholeMilliseconds, type Clock, type Random, 
 import { kissSetup, LinkStation, type LinkPort } from '../link/index.ts';
 import { RelayRunner } from '../relay/index.ts';
 import { GroupCommit, MessageStore } from '../queue/index.ts';
-import { SmtpFrontEnd } from '../smtp/index.ts';
+import { SmtpFrontEnd, watchReplies } from '../smtp/index.ts';
 import { ConfigError, type Config } from './config.ts';
 import { faultTolerantProgress, LinkInbound, linkOutbound } from './link-endpoint.ts';
 import { readLinkKeys } from './link-keys.ts';
@@ -16,6 +16,8 @@ import { frontEndPolicy } from './front-end-policy.ts';
 import { startHousekeeping, type Housekeeping } from './housekeeping.ts';
 import { routeResolver } from './routes.ts';
 import { linkAirOptions, linkProfile, openLinkPort, stationProfiles } from './link-profiles.ts';
+import { GatewayMetrics, meteredDelivery } from './metrics.ts';
+import { WebConsole } from './web-console.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -39,6 +41,11 @@ export class Gateway {
   readonly relay: RelayRunner;
   readonly dataDir: string;
   readonly links = new Map<string, LinkStation>();
+  /** The station's Prometheus metrics (src/gateway/metrics.ts), served at /metrics by the web console. */
+  readonly metrics: GatewayMetrics;
+  /** The web console (`web:`), once started; webAddress is where it listens. */
+  private web?: WebConsole;
+  webAddress?: { host: string; port: number };
   /** Every link port in use, given or opened here: stop() closes them, so the devices are free again. */
   private readonly ports = new Map<string, LinkPort>();
   private linkRetry?: Timer;
@@ -63,9 +70,16 @@ export class Gateway {
     this.checkLinks(base);
     const store = this.store;
     const r = config.relay;
+    const metrics = new GatewayMetrics({
+      station: config.station,
+      depth: () => store.stats.depthByPriority(),
+      links: () => config.links.map((l) => ({ peer: l.peer, station: this.links.get(l.peer) })),
+      now: () => clock.now(),
+    });
+    this.metrics = metrics;
     this.relay = new RelayRunner(
       // A DSN or a redirected copy for the radio wakes its link through store.onLinkWork.
-      store.deliveryView(),
+      meteredDelivery(store.deliveryView(), metrics, (id) => store.stats.priorityOf(id)),
       {
         hostname: config.hostname ?? config.station,
         retry: { baseMs: r.retryBaseS * 1000, maxMs: r.retryMaxS * 1000, giveUpMs: r.giveUpS * 1000, altRecipWindowMs: r.altRecipWindowS * 1000 },
@@ -86,11 +100,15 @@ export class Gateway {
       clock,
       random,
       log: log.child({ component: 'smtp' }),
-      onStored: () => this.relay.kick(),
+      onStored: (m) => {
+        metrics.messageAccepted(m.priority.value);
+        this.relay.kick();
+      },
       // Deadline-aware admission (docs/decisions.md): only a radio link can tell what is ahead; the bytes on the air
       // are taken as half the declared SIZE (mail compresses about that well), so that a doubt never refuses.
       estimateDelivery: (route, priority, size) => (route.kind === 'link' ? this.links.get(route.target)?.estimateMs(priority, Math.ceil((size ?? 0) / 2)) : undefined),
     });
+    watchReplies(this.smtp.server, (code) => metrics.smtpReply(code));
     // Any message stored for a radio link (from SMTP, from the other link, a DSN, a redirected copy) wakes it.
     this.store.onLinkWork((peer, ids) => this.links.get(peer)?.notify(ids));
   }
@@ -102,11 +120,34 @@ export class Gateway {
     this.housekeeping = startHousekeeping({ store: this.store, clock: this.clock, log: this.opts.log.child({ component: 'queue' }), deliveredDays: this.opts.config.retention.deliveredDays, onExternalChange: () => { this.relay.kick(); for (const l of this.links.values()) l.notify(); } });
     this.relay.start();
     await this.openLinks();
+    if (this.opts.config.web) await this.startWeb(this.opts.config.web);
     this.writeStatus();
     const listen = `${this.address.host}:${this.address.port}`;
     this.opts.log.info({ station: this.opts.config.station, listen, data: this.dataDir }, 'hfmail gateway listening');
     this.opts.log.info(`try: swaks --server ${listen} --from you@example.com --to someone@example.net; then: hfmail queue --data ${this.dataDir}`);
     return this.address;
+  }
+
+  /** The web console and /metrics (src/gateway/web-console.ts) on `web: HOST:PORT`. */
+  private async startWeb(listen: string): Promise<void> {
+    const { config, log } = this.opts;
+    const { host, port } = splitHostPort(listen);
+    this.web = new WebConsole(
+      {
+        settings: { config, baseDir: this.opts.baseDir ?? process.cwd() },
+        stats: this.store.stats,
+        metrics: this.metrics,
+        links: () => config.links.map((l) => ({ peer: l.peer, snapshot: this.links.get(l.peer)?.snapshot() })),
+        onQueueChange: () => {
+          this.relay.kick();
+          for (const l of this.links.values()) l.notify();
+        },
+        log: log.child({ component: 'web' }),
+      },
+      host,
+    );
+    this.webAddress = await this.web.listen(port);
+    log.info({ station: config.station, web: `http://${listen.replace(/:\d+$/, '')}:${this.webAddress.port}/` }, 'web console listening');
   }
 
   /** The running gateway's state for `hfmail status`, rewritten every 2 s into the data folder. */
@@ -205,6 +246,8 @@ export class Gateway {
             // The queue's link table has exactly the ProgressStore methods; a full disk there never stops the link.
             progress: faultTolerantProgress(this.store.link, llog),
             onEvent: (e) => {
+              this.metrics.linkEvent(l.peer, e);
+              if (e.type === 'custody') this.metrics.recipientOutcome('delivered', this.store.stats.priorityOf(e.id), 'link');
               if (e.type === 'segment') llog.trace(e, e.type);
               else if (e.type === 'auth-failed') llog.error(e, `link to ${l.peer}: ${e.detail}; links[].key must name a file with the same key on both stations`);
               else if (e.type === 'no-answer') llog.warn(e, `link to ${l.peer}: ${e.detail}`);
@@ -244,6 +287,7 @@ export class Gateway {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.web?.close();
     this.housekeeping?.stop();
     this.statusTimer?.cancel();
     this.linkRetry?.cancel();

@@ -6,3 +6,4 @@ export { DeliveryTable, type AttemptOutcome, type DueRecipient } from './deliver
 export { LinkOutbound, type LinkItem, type LinkOutboundDeps } from './link-outbound.ts';
 export { QueueOperator, OPERATOR_STATES, type OperatorState, type Selection, type Target, type OperationResult, type DeleteResult, type RemovedMessage, type PurgeResult, type OperatorSummary, type OperatorStatus, type HoldInfo, type QuarantineInfo } from './operator.ts';
 export { GroupCommit, type BatchableStore } from './group-commit.ts';
+export { QueueStats, RECENT_WINDOW, type QueueDepth, type RecentOutcome } from './queue-stats.ts';

@@ -17,6 +17,7 @@ import {
 import { validateMessage } from './validate-message.ts';
 import { DeliveryTable, type AttemptOutcome } from './delivery-store.ts';
 import { QueueOperator } from './operator.ts';
+import { QueueStats } from './queue-stats.ts';
 
 /** A recipient as list() reports it: the same shape as the core Recipient. */
 export type QueueSummaryRecipient = Recipient;
@@ -106,6 +107,8 @@ export class MessageStore {
   readonly link: LinkState;
   /** The operator's hold, release, requeue, delete, quarantine and purge (src/queue/operator.ts). */
   readonly operator: QueueOperator;
+  /** Aggregates for a status page and metrics: depth per priority, recent outcomes (src/queue/queue-stats.ts). */
+  readonly stats: QueueStats;
 
   static open(dataDir: string): MessageStore {
     // The queue holds people's mail: a folder only its owner enters, files only its owner reads (0700, 0600).
@@ -173,6 +176,7 @@ export class MessageStore {
     this.delivery = new DeliveryTable(db, RECIPIENT_COLUMNS);
     this.link = new LinkState(db);
     this.operator = new QueueOperator(db);
+    this.stats = new QueueStats(db);
     this.linkDueStmt = db.prepare<[string], { message_id: string }>(
       `SELECT DISTINCT message_id FROM recipients WHERE state = 'queued' AND route_kind = 'link' AND route_target = ?`,
     );

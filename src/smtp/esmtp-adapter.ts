@@ -38,6 +38,15 @@ export interface EsmtpHooks {
 }
 
 const registry = new WeakMap<object, EsmtpHooks>();
+/** Reply watchers per server (metrics count replies by code); they see the code only, never the text. */
+const replyWatchers = new WeakMap<object, ((code: number) => void)[]>();
+
+/** Calls `watch` with the code of every reply `server` sends (the gateway's metrics hang here). */
+export function watchReplies(server: SMTPServer, watch: (code: number) => void): void {
+  const list = replyWatchers.get(server) ?? [];
+  list.push(watch);
+  replyWatchers.set(server, list);
+}
 
 type Conn = SMTPConnection & {
   _server: object & { options: { maxClients?: number }; connections: Set<unknown> };
@@ -131,6 +140,7 @@ function install(): void {
   const send = proto.send as SMTPConnection['send'];
   proto.send = function (this: Conn, code: number, data?: string | string[] | null, context?: string | false) {
     const hooks = registry.get(this._server);
+    for (const watch of replyWatchers.get(this._server) ?? []) watch(code);
     if (hooks && context === 'MAIL_FROM_OK') return send.call(this, code, hooks.mailAccepted(this.session), false);
     if (hooks && typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send.call(this, code, data, false);
     return send.call(this, code, data, context);

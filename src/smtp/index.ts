@@ -1,2 +1,3 @@
 export { SmtpFrontEnd, type FrontEndDeps, type FrontEndPolicy, type MessageSink } from './front-end.ts';
 export * from './replies.ts';
+export { watchReplies } from './esmtp-adapter.ts';
