@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { systemClock } from '../src/core/index.ts';
-import { Gateway, validateConfig } from '../src/gateway/index.ts';
+import { Gateway, queueSnapshot, validateConfig } from '../src/gateway/index.ts';
 import { createChannel } from '../sim/channel.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
 import { RawSmtp } from './support/smtp-client.ts';
@@ -95,4 +95,27 @@ test('a local recipient is never refused for the radio, and an R-mode ABY is che
   const aby = await rcpt('MT-PRIORITY=-4 ABY=90;R', '<me@field.example> ARCPT=rfc822;ops@base.example');
   assert.match(aby, /^455 4\.4\.7 <ops@base\.example> cannot be delivered within ABY/);
   assert.match(await rcpt('MT-PRIORITY=-4 ABY=90;R', '<ops@base.example> ARCPT=rfc822;me@field.example'), /^250 /, 'a local alternate is reachable at once');
+});
+
+test('hfmail queue shows the same estimate per queued message, growing with what goes before it', async () => {
+  const settings = { config: validateConfig({ data: './alpha/data' }), baseDir: dir };
+  const c = await RawSmtp.connect(alpha.address!.port);
+  await c.ehlo('laptop.field.example');
+  for (const p of [-2, -3]) {
+    assert.match(await c.cmd(`MAIL FROM:<op@field.example> MT-PRIORITY=${p}`), /^250 /);
+    assert.match(await c.cmd('RCPT TO:<ops@base.example>'), /^250 /);
+    assert.match(await c.data(`Subject: small ${p}\r\n\r\nhello\r\n`), /^250 /);
+  }
+  await c.quit();
+  // The estimate reads the running gateway's status file, rewritten every 2 s: wait for one written since.
+  const queued = () => queueSnapshot(settings).filter((e) => e.recipients.some((r) => r.state === 'queued'));
+  let entries = queued();
+  for (const end = Date.now() + 10_000; entries.length < 3 || entries.some((e) => !e.eta); entries = queued()) {
+    if (Date.now() > end) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(entries.length >= 3, `${entries.length} queued`);
+  const etas = entries.map((e) => e.eta);
+  assert.ok(etas.every((e) => e?.peer === 'bravo' && e.seconds > 0), JSON.stringify(etas));
+  for (let i = 1; i < etas.length; i++) assert.ok(etas[i]!.seconds >= etas[i - 1]!.seconds, `not in order: ${JSON.stringify(etas)}`);
 });

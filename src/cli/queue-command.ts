@@ -72,6 +72,7 @@ function formatEntry(e: QueueEntry): string {
     `${e.id}  prio ${signed(e.priority.value)} (${e.priority.label}, ${e.priority.source})  ${e.size} B  age ${age(e.ageSeconds)}  from <${e.sender}>` +
       (e.envid ? `  envid ${e.envid}` : '') +
       (deadlines ? `  ${deadlines}` : '') +
+      (e.eta ? `  ETA ~${e.eta.seconds}s to ${e.eta.peer}` : '') +
       attention(e),
   );
   for (const r of e.recipients) {

@@ -11,6 +11,7 @@ import { SmtpFrontEnd, watchReplies } from '../smtp/index.ts';
 import { ConfigError, type Config } from './config.ts';
 import { faultTolerantProgress, LinkInbound, linkOutbound } from './link-endpoint.ts';
 import { readLinkKeys } from './link-keys.ts';
+import { STATUS_FILE } from './status-file.ts';
 import { ensureDataDir } from './data-dir.ts';
 import { frontEndPolicy } from './front-end-policy.ts';
 import { startHousekeeping, type Housekeeping } from './housekeeping.ts';
@@ -30,7 +31,7 @@ export interface GatewayOptions {
   readonly linkPorts?: Readonly<Record<string, LinkPort>>;
 }
 
-export const STATUS_FILE = 'status.json';
+export { STATUS_FILE };
 
 export const systemRandom: Random = { bytes: (n) => randomBytes(n) };
 

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Deadline, DeliveryStatus, Notify, TypedAddress } from '../core/index.ts';
 import { levelLabel, remainingSeconds } from '../mail/index.ts';
 import { MessageStore, QUEUE_DB_FILE, type OperatorStatus, type OperatorSummary } from '../queue/index.ts';
+import { deliveryEstimateMs, type DeliveryModel } from '../link/index.ts';
+import { STATUS_FILE } from './status-file.ts';
 import type { StationSettings } from './station.ts';
 
 /** One message not yet done (queued, held or corrupt) as `hfmail queue` shows it (and prints as JSON). */
@@ -23,6 +25,11 @@ export interface QueueEntry {
   receivedAt: string;
   ageSeconds: number;
   submitter: { clientAddress: string; helo: string; user?: string; trusted: boolean };
+  /**
+   * About when the message should be in the custody of the radio link's peer, from what goes before it and the
+   * running gateway's measured link (the same estimate as admission at RCPT); absent while the link is down.
+   */
+  eta?: { peer: string; seconds: number };
   recipients: {
     address: string;
     notify: string | null;
@@ -115,7 +122,21 @@ export function openQueueView(settings: StationSettings): QueueView {
   };
   return {
     *entries(limit, now = Date.now()) {
-      for (const m of store.operator.iterate(limit)) yield toEntry(m, now);
+      // Bytes ahead on each link, in sending order: what the estimate for the next message waits behind.
+      const models = runningLinkModels(dataDir, now);
+      const ahead = new Map<string, number>();
+      for (const m of store.operator.iterate(limit)) {
+        const entry = toEntry(m, now);
+        const peer = m.recipients.find((r) => r.state === 'queued' && r.route.kind === 'link')?.route.target;
+        const model = peer === undefined ? undefined : models.get(peer);
+        if (peer !== undefined && model) {
+          // Taken as half its size on the air, as admission does (mail compresses about that well).
+          const bytes = (ahead.get(peer) ?? 0) + Math.ceil(m.size / 2);
+          ahead.set(peer, bytes);
+          entry.eta = { peer, seconds: Math.ceil(deliveryEstimateMs(bytes, model) / 1000) };
+        }
+        yield entry;
+      }
     },
     total: () => store.operator.unfinishedCount(),
     close: () => store.close(),
@@ -143,4 +164,17 @@ function notifyText(n: Notify): string | null {
 
 function typed(t: TypedAddress): string {
   return `${t.type};${t.address}`;
+}
+
+/** The delivery model of each link that is up, from the running gateway's status file (none when it is not running). */
+function runningLinkModels(dataDir: string, now: number): Map<string, DeliveryModel> {
+  const models = new Map<string, DeliveryModel>();
+  try {
+    const st = JSON.parse(readFileSync(path.join(dataDir, STATUS_FILE), 'utf8')) as { updatedAt?: string; links?: { peer?: string; model?: DeliveryModel | null }[] };
+    if (!st.updatedAt || now - Date.parse(st.updatedAt) > 10_000) return models; // stale: the gateway is not running
+    for (const l of st.links ?? []) if (l.peer && l.model) models.set(l.peer, l.model);
+  } catch {
+    // no status file: no gateway has run here, or it is being rewritten
+  }
+  return models;
 }

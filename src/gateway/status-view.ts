@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { levelLabel } from '../mail/index.ts';
 import { MessageStore, QUEUE_DB_FILE } from '../queue/index.ts';
-import { STATUS_FILE } from './gateway.ts';
+import { STATUS_FILE } from './status-file.ts';
 import type { StationSettings } from './station.ts';
 
 export interface StatusReport {

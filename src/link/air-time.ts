@@ -224,3 +224,18 @@ export class AirTime {
     return Math.max(0, this.clearAt() - now) + expected + this.maxFrameMs() + MARGIN_MS;
   }
 }
+
+/** The link's delivery model, as a link station reports it (status) and estimates with it (admission). */
+export interface DeliveryModel {
+  /** ms on the air per byte of bundle, framing and measured loss included. */
+  readonly msPerByte: number;
+  /** The wait for the peer's answer after each over. */
+  readonly answerWaitMs: number;
+  readonly maxOverMs: number;
+}
+
+/** About how long until `bytes` more are in the peer's custody: their airtime, plus an answer per over. */
+export function deliveryEstimateMs(bytes: number, m: DeliveryModel): number {
+  const sendMs = bytes * m.msPerByte;
+  return Math.ceil(sendMs + Math.max(1, Math.ceil(sendMs / m.maxOverMs)) * m.answerWaitMs);
+}

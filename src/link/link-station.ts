@@ -16,7 +16,7 @@ import {
   type HelloFrame,
   type SessionFrame,
 } from '../codec/link-frame.ts';
-import { frameSizesFor, MARGIN_MS } from './air-time.ts';
+import { deliveryEstimateMs, frameSizesFor, MARGIN_MS } from './air-time.ts';
 import { LinkRefusal, type InboundSink, type OutboundSource, type ProgressStore } from './contracts.ts';
 import { answersCollidingHello, answersTurn, callBackoffMs, onNoAnswer, overIsIdle, reopenAfterTurns } from './decisions.ts';
 import { proof } from './handshake.ts';
@@ -182,6 +182,9 @@ export class LinkStation {
       records: this.sender.stats.records,
       retransmissions: this.sender.stats.retransmissions,
       current: cur && { ...cur, stalledSeconds: stalled ? Math.round(stillFor / 1000) : null, etaSeconds: stalled ? null : eta },
+      // The estimate's model (as estimateMs uses it), so that another process can tell when each queued message
+      // should be across: ms on the air per byte, and the wait for an answer after each over of maxOverMs.
+      model: this.isUp ? { msPerByte: frameMs / this.sender.frameSize / Math.max(0.3, 1 - (loss ?? 0)), answerWaitMs: Math.round(this.air.answerWaitMs(now)), maxOverMs: this.opts.maxOverMs } : null,
     };
   }
 
@@ -193,12 +196,13 @@ export class LinkStation {
   estimateMs(priority: number, bytes: number): number | undefined {
     if (!this.isUp) return undefined;
     const now = this.deps.clock.now();
-    const total = this.sender.bytesAhead(priority) + bytes;
     const frameMs = this.air.payloadMs(this.sender.frameSize + DATA_OVERHEAD);
     const loss = this.sender.lossMeasured ? this.sender.lossRate : 0;
-    const sendMs = (Math.ceil(total / this.sender.frameSize) * frameMs) / Math.max(0.3, 1 - loss);
-    const overs = Math.max(1, Math.ceil(sendMs / this.opts.maxOverMs));
-    return Math.ceil(sendMs + overs * this.air.answerWaitMs(now));
+    return deliveryEstimateMs(this.sender.bytesAhead(priority) + bytes, {
+      msPerByte: frameMs / this.sender.frameSize / Math.max(0.3, 1 - loss),
+      answerWaitMs: this.air.answerWaitMs(now),
+      maxOverMs: this.opts.maxOverMs,
+    });
   }
 
   /** Starts the link: the caller says hello at once; either side says hello later when it has traffic. */
