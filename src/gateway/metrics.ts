@@ -29,6 +29,7 @@ export class GatewayMetrics {
   private readonly airSeconds: Counter<'peer'>;
   private readonly overs: Counter<'peer'>;
   private readonly linkEvents: Counter<'peer' | 'event'>;
+  private depth?: { at: number; rows: readonly QueueDepth[] };
   /** Retransmissions already counted, per link station object (a reopened link starts a new one at 0). */
   private readonly retransmitted = new WeakMap<LinkStation, number>();
 
@@ -106,12 +107,11 @@ export class GatewayMetrics {
         for (const { peer, snap } of snapshots()) if (snap) this.set({ peer }, snap.pending);
       },
     });
-    // One SQL aggregate serves both queue gauges; the first collect of a scrape runs it, the second reuses it.
-    let depth: { at: number; rows: readonly QueueDepth[] } | undefined;
+    // One SQL aggregate serves both queue gauges: the first collect of a scrape runs it, the second reuses it.
     const readDepth = () => {
       const t = Date.now();
-      if (!depth || t - depth.at > 500) depth = { at: t, rows: source.depth() };
-      return depth.rows;
+      if (!this.depth || t - this.depth.at > 500) this.depth = { at: t, rows: source.depth() };
+      return this.depth.rows;
     };
     new Gauge({
       name: 'hfmail_queue_messages',
@@ -168,6 +168,7 @@ export class GatewayMetrics {
 
   /** The text a scrape gets, and its content type. */
   async scrape(): Promise<{ contentType: string; body: string }> {
+    this.depth = undefined; // read afresh for every scrape
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }
