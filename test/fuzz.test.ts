@@ -1,6 +1,7 @@
 // The fuzz loops, short (scripts/fuzz.ts runs them long): each decoder target for a moment with fixed seeds, the
 // SMTP front end for a few seconds; the cases that once failed, replayed; and the fixes they led to.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { decodeSession, encodeSession, FrameType, isFrameError, RecordKind } from '../src/codec/index.ts';
 import { MemoryOutbound, MemoryProgressStore, LinkRefusal } from '../src/link/contracts.ts';
@@ -110,4 +111,19 @@ test('regression (fuzz smtp seed 1810795598 session 2244): an unknown parameter 
   assert.match(rcpt, /^555 5\.5\.4 Unsupported RCPT parameter /);
   assert.ok(rcpt.trimEnd().length <= 510);
   await c.quit();
+});
+
+// Found by the frame target (seed 5, case 196373): a message id that is not valid UTF-8 was decoded with
+// replacement characters, so the id we would confirm (CUSTODY, REFUSE) was not the sender's, and could even be
+// too long to encode. Text fields must be valid UTF-8, or the frame is malformed.
+test('regression (fuzz frame seed 5 case 196373): a text field that is not valid UTF-8 makes the frame malformed', () => {
+  assert.equal(runDecoder(DECODER_TARGETS.frame!, 5, 0, 196373).failure, undefined);
+  const key = new Uint8Array(32).fill(1);
+  const ok = encodeSession({ type: FrameType.RECORD, seq: 1, record: { kind: RecordKind.CANCEL, id: 'AB' } }, key);
+  // Put an invalid byte (0xff) in place of 'B' and seal the frame again with a valid MAC.
+  const body = Buffer.from(ok.subarray(0, ok.length - 8));
+  body[body.indexOf('AB') + 1] = 0xff;
+  const frame = Buffer.concat([body, createHmac('sha256', key).update(body).digest().subarray(0, 8)]);
+  const d = decodeSession(frame, key, 1024);
+  assert.ok(isFrameError(d) && d.error === 'malformed', JSON.stringify(d));
 });

@@ -9,6 +9,7 @@ import {
   FrameType,
   isFrameError,
   MAC_BYTES,
+  SealingKey,
   NONCE_BYTES,
   peekType,
   PROOF_BYTES,
@@ -23,10 +24,15 @@ import { fail, hex, type DecoderTarget } from './target.ts';
 const KEY = Buffer.from('fuzzing key, 32 bytes long......');
 const OTHER_KEY = Buffer.from('another key, 32 bytes long......');
 const MAX_DATA = 1024;
+const SEALER = new SealingKey(Buffer.alloc(32, 7), Buffer.alloc(8, 1));
+const OPENER = new SealingKey(Buffer.alloc(32, 7), Buffer.alloc(8, 1));
+const OTHER_OPENER = new SealingKey(Buffer.alloc(32, 8), Buffer.alloc(8, 1));
 
 interface FrameInput {
   /** The frame as it arrives (sealed again with a valid check after mutation, so the parser behind it is reached). */
   readonly frame: Uint8Array;
+  /** Sealed with AES-256-GCM (a link that encrypts) rather than MACed. */
+  readonly sealed: boolean;
   /** The frame it was made from, when not mutated: decoding must give it back. */
   readonly original: SessionFrame | HelloFrame | null;
 }
@@ -95,26 +101,34 @@ export const frameTarget: DecoderTarget<FrameInput> = {
   generate(rng: Rng): FrameInput {
     const hello = rng.chance(0.2);
     const f = hello ? helloFrame(rng) : sessionFrame(rng);
+    if (!hello && rng.chance(0.3)) {
+      // A link that encrypts: the body is mutated in clear and sealed again, so the parser behind the seal is reached.
+      if (rng.chance(0.25)) return { frame: encodeSession(f as SessionFrame, SEALER), sealed: true, original: f };
+      const body = encodeSession(f as SessionFrame, KEY);
+      return { frame: SEALER.seal(mutate(rng, body.subarray(0, body.length - MAC_BYTES))), sealed: true, original: null };
+    }
     const bytes = hello ? encodeHello(f as HelloFrame) : encodeSession(f as SessionFrame, KEY);
-    if (rng.chance(0.25)) return { frame: bytes, original: f };
-    return { frame: reseal(mutate(rng, bytes), rng.chance(0.2) ? !hello : hello), original: null };
+    if (rng.chance(0.25)) return { frame: bytes, sealed: false, original: f };
+    return { frame: reseal(mutate(rng, bytes), rng.chance(0.2) ? !hello : hello), sealed: false, original: null };
   },
-  check({ frame, original }: FrameInput): void {
+  check({ frame, sealed, original }: FrameInput): void {
     const type = peekType(frame);
-    const hello = type === FrameType.HELLO || type === FrameType.HELLO_REPLY;
-    const d = hello ? decodeHello(frame) : decodeSession(frame, KEY, MAX_DATA + 512);
+    const hello = !sealed && (type === FrameType.HELLO || type === FrameType.HELLO_REPLY);
+    const key = sealed ? OPENER : KEY;
+    const d = hello ? decodeHello(frame) : decodeSession(frame, key, MAX_DATA + 512);
     if (original) {
       if (isFrameError(d)) fail(`a valid frame did not decode: ${d.error} ${d.detail}`);
       if (!isDeepStrictEqual(norm(d), norm(original))) fail(`decoded ${JSON.stringify(norm(d))}, sent ${JSON.stringify(norm(original))}`);
     }
-    if (!hello && !isFrameError(decodeSession(frame, OTHER_KEY, MAX_DATA + 512))) fail('a frame verified under a key it was not sealed with');
+    if (!hello && !isFrameError(decodeSession(frame, sealed ? KEY : OTHER_KEY, MAX_DATA + 512))) fail('a frame verified under a key it was not sealed with');
+    if (sealed && !isFrameError(decodeSession(frame, OTHER_OPENER, MAX_DATA + 512))) fail('a sealed frame opened under another key');
     if (isFrameError(d) || isFrameError(type)) return;
     // What decodes is canonical enough to survive another round.
-    const again = hello ? decodeHello(encodeHello(d as HelloFrame)) : decodeSession(encodeSession(d as SessionFrame, KEY), KEY, MAX_DATA + 512);
+    const again = hello ? decodeHello(encodeHello(d as HelloFrame)) : sealed ? decodeSession(encodeSession(d as SessionFrame, SEALER), OPENER, MAX_DATA + 512) : decodeSession(encodeSession(d as SessionFrame, KEY), KEY, MAX_DATA + 512);
     if (isFrameError(again)) fail(`a decoded frame, encoded again, does not decode: ${again.detail}`);
     if (!isDeepStrictEqual(norm(again), norm(d))) fail('a decoded frame changes when encoded and decoded again');
   },
-  show: (i) => `frame ${hex(i.frame)}${i.original ? `\noriginal ${JSON.stringify(norm(i.original))}` : ''}`,
+  show: (i) => `${i.sealed ? 'sealed ' : ''}frame ${hex(i.frame)}${i.original ? `\noriginal ${JSON.stringify(norm(i.original))}` : ''}`,
 };
 
 /** Frames compared as plain data (byte arrays as hex). */

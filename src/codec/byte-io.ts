@@ -40,6 +40,8 @@ export class ByteWriter {
   }
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export class ByteReader {
   private pos = 0;
   constructor(private readonly buf: Uint8Array) {}
@@ -84,9 +86,15 @@ export class ByteReader {
     return n === null || n > max ? null : this.bytes(n);
   }
 
+  /** A length-prefixed UTF-8 string; null when it is not valid UTF-8 (a replacement character would change it). */
   text(max: number): string | null {
     const b = this.blob(max);
-    return b === null ? null : Buffer.from(b).toString('utf8');
+    if (b === null) return null;
+    try {
+      return UTF8.decode(b);
+    } catch {
+      return null;
+    }
   }
 
   rest(): Uint8Array {

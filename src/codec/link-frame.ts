@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { ByteReader, ByteWriter } from './byte-io.ts';
 
@@ -116,7 +116,57 @@ export function encodeHello(f: HelloFrame): Uint8Array {
   return concat(body, u32(crc32(body)));
 }
 
-export function encodeSession(f: SessionFrame, key: Uint8Array): Uint8Array {
+/**
+ * The key a session frame is checked (or sealed) with: the direction's MAC key, or, on a link that encrypts, its
+ * SealingKey (AES-256-GCM).
+ */
+export type FrameKey = Uint8Array | SealingKey;
+
+/** What sealing adds instead of the MAC: a 4-byte frame counter (the nonce's variable part) and an 8-byte GCM tag. */
+export const SEAL_OVERHEAD = 4 + MAC_BYTES;
+
+/**
+ * Encryption of session frames for links whose licence allows it (never amateur radio): AES-256-GCM under a key
+ * of the session's direction, the nonce being an 8-byte salt of that direction and a counter of the frames sealed
+ * (sent in clear after the type byte, and authenticated with it), the tag cut to 8 bytes like the MAC it replaces.
+ * Session keys are fresh for every session, so a counter never repeats under a key.
+ */
+export class SealingKey {
+  private counter = 0;
+
+  constructor(
+    private readonly key: Uint8Array,
+    private readonly salt: Uint8Array,
+  ) {
+    if (key.length !== 32 || salt.length !== 8) throw new RangeError('SealingKey: a 32-byte key and an 8-byte salt');
+  }
+
+  /** `body` (type byte, then fields) as a sealed frame: type, counter, ciphertext, tag. */
+  seal(body: Uint8Array): Uint8Array {
+    if (this.counter > 0xffffffff) throw new RangeError('SealingKey: 2^32 frames sealed under one key');
+    const ctr = u32(this.counter++);
+    const c = createCipheriv('aes-256-gcm', this.key, concat(this.salt, ctr), { authTagLength: MAC_BYTES });
+    c.setAAD(concat(body.subarray(0, 1), ctr));
+    const sealed = Buffer.concat([c.update(body.subarray(1)), c.final()]);
+    return Buffer.concat([body.subarray(0, 1), ctr, sealed, c.getAuthTag()]);
+  }
+
+  /** The body of a sealed frame, or null when it is not one of this key's (a wrong key, damage, forgery). */
+  open(frame: Uint8Array): Uint8Array | null {
+    if (frame.length < 1 + SEAL_OVERHEAD) return null;
+    const ctr = frame.subarray(1, 5);
+    const d = createDecipheriv('aes-256-gcm', this.key, concat(this.salt, ctr), { authTagLength: MAC_BYTES });
+    d.setAAD(concat(frame.subarray(0, 1), ctr));
+    d.setAuthTag(frame.subarray(frame.length - MAC_BYTES));
+    try {
+      return Buffer.concat([frame.subarray(0, 1), d.update(frame.subarray(5, frame.length - MAC_BYTES)), d.final()]);
+    } catch {
+      return null;
+    }
+  }
+}
+
+export function encodeSession(f: SessionFrame, key: FrameKey): Uint8Array {
   const w = new ByteWriter().u8(head(f.type));
   if (f.type === FrameType.AUTH) w.bytes(f.proof);
   else if (f.type === FrameType.CTRL) w.u16(f.ack).u8(f.flags).u8(f.over).u8(f.echo).blob(f.bitmap);
@@ -132,6 +182,7 @@ export function encodeSession(f: SessionFrame, key: Uint8Array): Uint8Array {
     else if (r.kind === RecordKind.REFUSE) w.text(r.id).text(r.status).text(r.text);
     else w.text(r.id);
   }
+  if (key instanceof SealingKey) return key.seal(pad(w.done(), SEAL_OVERHEAD));
   const body = pad(w.done(), MAC_BYTES);
   return concat(body, mac(key, body));
 }
@@ -170,11 +221,18 @@ export function decodeHello(frame: Uint8Array): HelloFrame | FrameError {
   return { ...base, proof: Uint8Array.from(proof) };
 }
 
-/** Verifies the MAC first: a frame that fails it is never parsed further. */
-export function decodeSession(frame: Uint8Array, key: Uint8Array, maxData: number): SessionFrame | FrameError {
-  if (frame.length < 1 + MAC_BYTES) return { error: 'malformed', detail: 'short frame' };
-  const body = frame.subarray(0, frame.length - MAC_BYTES);
-  if (!equal(mac(key, body), frame.subarray(frame.length - MAC_BYTES))) return { error: 'check', detail: 'MAC mismatch' };
+/** Verifies the MAC (or opens the seal) first: a frame that fails it is never parsed further. */
+export function decodeSession(frame: Uint8Array, key: FrameKey, maxData: number): SessionFrame | FrameError {
+  let body: Uint8Array;
+  if (key instanceof SealingKey) {
+    const opened = key.open(frame);
+    if (!opened) return frame.length < 1 + SEAL_OVERHEAD ? { error: 'malformed', detail: 'short frame' } : { error: 'check', detail: 'MAC mismatch' };
+    body = opened;
+  } else {
+    if (frame.length < 1 + MAC_BYTES) return { error: 'malformed', detail: 'short frame' };
+    body = frame.subarray(0, frame.length - MAC_BYTES);
+    if (!equal(mac(key, body), frame.subarray(frame.length - MAC_BYTES))) return { error: 'check', detail: 'MAC mismatch' };
+  }
   const r = new ByteReader(body);
   const type = r.u8()! & 0x0f;
   const bad = (detail: string): FrameError => ({ error: 'malformed', detail });

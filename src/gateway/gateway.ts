@@ -10,7 +10,7 @@ import { GroupCommit, MessageStore } from '../queue/index.ts';
 import { SmtpFrontEnd, watchReplies } from '../smtp/index.ts';
 import { ConfigError, type Config } from './config.ts';
 import { faultTolerantProgress, LinkInbound, linkOutbound } from './link-endpoint.ts';
-import { readLinkKeys } from './link-keys.ts';
+import { linkEncryption, readLinkKeys } from './link-keys.ts';
 import { STATUS_FILE } from './status-file.ts';
 import { ensureDataDir } from './data-dir.ts';
 import { frontEndPolicy } from './front-end-policy.ts';
@@ -177,7 +177,7 @@ export class Gateway {
     if (!config.links.length) return;
     const profiles = stationProfiles(config.profiles, base);
     for (const l of config.links) {
-      linkProfile(profiles, l.profile);
+      linkEncryption(l, linkProfile(profiles, l.profile));
       if (!l.key) throw new ConfigError(`links: the link to ${l.peer} needs a key file (links[].key)`);
       readLinkKeys(base, l.key, l.peer);
     }
@@ -222,6 +222,7 @@ export class Gateway {
             station: config.station,
             peer: l.peer,
             key,
+            encrypt: linkEncryption(l, profile),
             // One side says hello at start so the two do not collide; either calls later when it has traffic.
             role: config.station < l.peer ? 'caller' : 'answerer',
             duplex: profile.duplex,

@@ -59,3 +59,15 @@ export function writeLinkKey(file: string, force = false, bytes = randomBytes(LI
     throw err;
   }
 }
+
+/**
+ * Whether a link encrypts its frames: only when the station asks (links[].encrypt) and the profile's licence
+ * allows it; asking on a profile that forbids it (amateur radio) is a configuration error, never a silent
+ * downgrade to authentication only.
+ */
+export function linkEncryption(link: { readonly peer: string; readonly encrypt?: boolean | undefined }, profile: { readonly name: string; readonly encryption: 'forbidden' | 'allowed' }): boolean {
+  if (!link.encrypt) return false;
+  if (profile.encryption !== 'allowed')
+    throw new ConfigError(`links: the link to ${link.peer} sets encrypt, but profile ${profile.name} forbids encryption (amateur radio: frames are authenticated, never encrypted); remove encrypt, or use a profile with encryption: allowed`);
+  return true;
+}

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { PROOF_BYTES } from '../codec/link-frame.ts';
+import { PROOF_BYTES, SealingKey, type FrameKey } from '../codec/link-frame.ts';
 
 /**
  * Keys and proofs of the hello (docs/protocol.md): both stations know a pre-shared key per peer; each
@@ -7,8 +7,8 @@ import { PROOF_BYTES } from '../codec/link-frame.ts';
  * frames fail their MAC.
  */
 export interface SessionKeys {
-  readonly send: Uint8Array;
-  readonly receive: Uint8Array;
+  readonly send: FrameKey;
+  readonly receive: FrameKey;
 }
 
 function hmac(key: Uint8Array, ...parts: (string | Uint8Array)[]): Buffer {
@@ -28,16 +28,26 @@ export interface HelloTranscript {
   readonly answererNonce: Uint8Array;
 }
 
-export function sessionKeys(psk: Uint8Array, t: HelloTranscript, role: 'caller' | 'answerer'): SessionKeys {
+/**
+ * The session's keys, one per direction: MAC keys, or, on a link that encrypts (`sealed`), AES-256-GCM keys with
+ * a nonce salt each, derived from the same session secret under other labels.
+ */
+export function sessionKeys(psk: Uint8Array, t: HelloTranscript, role: 'caller' | 'answerer'): SessionKeys & { readonly send: Uint8Array; readonly receive: Uint8Array };
+export function sessionKeys(psk: Uint8Array, t: HelloTranscript, role: 'caller' | 'answerer', sealed: boolean): SessionKeys;
+export function sessionKeys(psk: Uint8Array, t: HelloTranscript, role: 'caller' | 'answerer', sealed = false): SessionKeys {
   const base = hmac(psk, 'hfmail/1 session', t.caller, t.answerer, t.callerNonce, t.answererNonce);
-  const c2a = hmac(base, 'caller->answerer');
-  const a2c = hmac(base, 'answerer->caller');
+  const key = (direction: string): FrameKey => (sealed ? new SealingKey(hmac(base, `${direction} cipher`), hmac(base, `${direction} salt`).subarray(0, 8)) : hmac(base, direction));
+  const c2a = key('caller->answerer');
+  const a2c = key('answerer->caller');
   return role === 'caller' ? { send: c2a, receive: a2c } : { send: a2c, receive: c2a };
 }
 
-/** The answerer's proof, in its HELLO_REPLY, and the caller's, in its AUTH frame. */
-export function proof(psk: Uint8Array, t: HelloTranscript, of: 'caller' | 'answerer'): Uint8Array {
-  return hmac(psk, `hfmail/1 proof ${of}`, t.caller, t.answerer, t.callerNonce, t.answererNonce).subarray(0, PROOF_BYTES);
+/**
+ * The answerer's proof, in its HELLO_REPLY, and the caller's, in its AUTH frame. A link that encrypts proves under
+ * another label, so two stations that disagree about encryption never share a session (the keys seem to differ).
+ */
+export function proof(psk: Uint8Array, t: HelloTranscript, of: 'caller' | 'answerer', sealed = false): Uint8Array {
+  return hmac(psk, `hfmail/1 proof ${of}${sealed ? ' sealed' : ''}`, t.caller, t.answerer, t.callerNonce, t.answererNonce).subarray(0, PROOF_BYTES);
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

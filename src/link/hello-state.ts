@@ -10,6 +10,8 @@ export interface Session {
   readonly peerCaps: Capabilities;
   /** The pre-shared key that proved this session (one of the link's keys, during a key change). */
   readonly psk: Uint8Array;
+  /** Frames are encrypted (a link whose licence allows it), not only authenticated. */
+  readonly sealed: boolean;
 }
 
 /**
@@ -45,6 +47,8 @@ export class HelloState {
     private readonly station: string,
     private readonly peer: string,
     psk: Uint8Array | readonly Uint8Array[],
+    /** Encrypt the session's frames (both stations must say so: the proofs differ otherwise). */
+    private readonly sealed = false,
   ) {
     this.keys = psk instanceof Uint8Array ? [psk] : [...psk];
     if (this.keys.length === 0) throw new RangeError('HelloState: a link needs a key');
@@ -66,11 +70,11 @@ export class HelloState {
     for (let i = calls.length - 1; i >= 0; i--) {
       const c = calls[i]!;
       const t: HelloTranscript = { caller: this.station, answerer: h.station, callerNonce: c.nonce, answererNonce: h.nonce };
-      const psk = h.proof && this.keys.find((k) => sameBytes(h.proof!, proof(k, t, 'answerer')));
+      const psk = h.proof && this.keys.find((k) => sameBytes(h.proof!, proof(k, t, 'answerer', this.sealed)));
       if (!psk) continue;
       if (c.used || calls.length - i > KEEP_CALLS) return 'stale';
       c.used = true;
-      return { role: 'caller', transcript: t, keys: sessionKeys(psk, t, 'caller'), peerCaps: h.caps, psk };
+      return { role: 'caller', transcript: t, keys: sessionKeys(psk, t, 'caller', this.sealed), peerCaps: h.caps, psk, sealed: this.sealed };
     }
     return 'wrong-key';
   }
@@ -82,11 +86,11 @@ export class HelloState {
     const psk = this.keys[this.unprovenAnswers % this.keys.length]!;
     this.candidates = [
       ...this.candidates.filter((c) => now - c.at < CALL_LIFETIME_MS).slice(-(KEEP_CANDIDATES - 1)),
-      { role: 'answerer', transcript: t, keys: sessionKeys(psk, t, 'answerer'), peerCaps: h.caps, psk, at: now },
+      { role: 'answerer', transcript: t, keys: sessionKeys(psk, t, 'answerer', this.sealed), peerCaps: h.caps, psk, sealed: this.sealed, at: now },
     ];
     this.lastAnswerAt = now;
     this.unprovenAnswers++;
-    return proof(psk, t, 'answerer');
+    return proof(psk, t, 'answerer', this.sealed);
   }
 
   /** While a session is up, whether a new hello is answered now (unproven answers are spaced out). */
@@ -102,7 +106,7 @@ export class HelloState {
     for (const s of [...this.candidates].reverse()) {
       const f = decodeSession(frame, s.keys.receive, maxData);
       if (isFrameError(f) || f.type !== FrameType.AUTH) continue;
-      if (!sameBytes(f.proof, proof(s.psk, s.transcript, 'caller'))) return 'bad-proof';
+      if (!sameBytes(f.proof, proof(s.psk, s.transcript, 'caller', s.sealed))) return 'bad-proof';
       this.candidates = [];
       this.unprovenAnswers = 0;
       const { at: _at, ...session } = s;

@@ -7,6 +7,8 @@ export interface LinkOptions {
   readonly peer: string;
   /** Pre-shared key for this peer; during a key change two (the current one first), either proving a hello. */
   readonly key: Uint8Array | readonly Uint8Array[];
+  /** Encrypt session frames (AES-256-GCM); only where the licence allows it, and on both stations alike. */
+  readonly encrypt?: boolean;
   /** The caller sends the first hello; the answerer waits for one. */
   readonly role: 'caller' | 'answerer';
   readonly duplex: 'half' | 'full';

@@ -128,7 +128,7 @@ export class LinkStation {
   ) {
     this.decoder = new KissDecoder(opts.maxFrame + 64);
     this.out = new OverWriter(opts, deps.clock, deps.port);
-    this.hello = new HelloState(opts.station, opts.peer, opts.key);
+    this.hello = new HelloState(opts.station, opts.peer, opts.key, opts.encrypt === true);
     const own = { maxFrame: opts.maxFrame, window: opts.window, dictionaries: opts.dictionaries ?? [0] };
     this.sender = new Sender(opts.peer, deps.progress, opts.scheduler ?? 'priority', own, () => deps.clock.now(), frameSizesFor(opts.air));
     this.receiver = new Receiver(opts.peer, deps.progress, opts.maxBundle ?? DEFAULT_MAX_BUNDLE_BYTES, (id, status, text) =>
@@ -662,7 +662,7 @@ export class LinkStation {
     }
     if (this.needAuthFrame) {
       // Sent at the start of every over until the answerer shows, by a valid frame, that it took it.
-      const auth = encodeSession({ type: FrameType.AUTH, proof: proof(this.session.psk, this.session.transcript, 'caller') }, this.session.keys.send);
+      const auth = encodeSession({ type: FrameType.AUTH, proof: proof(this.session.psk, this.session.transcript, 'caller', this.session.sealed) }, this.session.keys.send);
       this.counts.authFrames++;
       this.counts.authBytes += auth.length;
       this.out.write(auth);

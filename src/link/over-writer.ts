@@ -1,6 +1,6 @@
 import type { Clock } from '../core/index.ts';
 import { encodeKiss } from '../codec/kiss.ts';
-import { encodeSession, FrameType, RecordKind, type LinkRecord, type SessionFrame } from '../codec/link-frame.ts';
+import { encodeSession, FrameType, RecordKind, type FrameKey, type LinkRecord, type SessionFrame } from '../codec/link-frame.ts';
 import { AirTime } from './air-time.ts';
 import type { LinkOptions } from './link-options.ts';
 import type { LinkPort } from './link-port.ts';
@@ -62,7 +62,7 @@ export class OverWriter {
   }
 
   /** A session frame under the sender's key. */
-  writeSession(f: SessionFrame, key: Uint8Array): void {
+  writeSession(f: SessionFrame, key: FrameKey): void {
     this.write(encodeSession(f, key));
   }
 
@@ -71,7 +71,7 @@ export class OverWriter {
    * frames before it, key-up included, and its own airtime) and the path to the peer, and its deadline is that
    * much nearer, so deadlines the receiver counts from its arrival never grow across the hop.
    */
-  writeRecord(seq: number, record: LinkRecord, key: Uint8Array): void {
+  writeRecord(seq: number, record: LinkRecord, key: FrameKey): void {
     this.records++;
     const frame = (r: LinkRecord) => encodeSession({ type: FrameType.RECORD, seq, record: r }, key);
     if (record.kind !== RecordKind.OPEN) return this.write(frame(record));

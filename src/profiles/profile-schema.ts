@@ -50,6 +50,12 @@ export const profileSchema = z
      */
     txAheadS: z.number().min(0).max(600).optional(),
     arq: z.enum(['hfmail', 'modem']),
+    /**
+     * Whether the licence the modem is used under allows encrypted traffic: amateur radio forbids messages whose
+     * meaning is hidden (ITU RR 25.2A; e.g. 47 CFR 97.113(a)(4)), so unless a profile says `allowed` a link on it
+     * authenticates its frames and never encrypts them (links[].encrypt is refused).
+     */
+    encryption: z.enum(['forbidden', 'allowed']).default('forbidden'),
   })
   .strict()
   .superRefine((p, ctx) => {
