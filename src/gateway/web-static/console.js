@@ -102,7 +102,7 @@ function drawQueue(q) {
         el('td', {}, m.sender || '<>', m.sender === '' ? el('span', { class: 'dsn' }, ' DSN') : null),
         el('td', {}, ...m.recipients.map(recipientLine)),
         el('td', {}, bytes(m.size)),
-        el('td', {}, deadline('BY', m.by), deadline('ABY', m.aby)),
+        el('td', {}, deadline('BY', m.by), deadline('ABY', m.aby), m.eta ? el('div', { class: 'why', title: 'estimated time into the peer\'s custody' }, `to ${m.eta.peer} in about ${duration(m.eta.seconds)}`) : null),
         el('td', {}, duration(m.ageSeconds)),
         el('td', {}, ...actions(m)),
       ),
