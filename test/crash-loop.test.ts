@@ -89,13 +89,13 @@ test('SIGKILL either station at random points: exactly-once, byte-identical deli
   // What alpha put on the air, across its lives, and how much of it went again after each restart.
   const events = (pair.lines.get('alpha') ?? []).flatMap((l) => {
     try {
-      return [JSON.parse(l) as { msg?: string; time: number; id: string; offset: number; bytes: number }];
+      return [JSON.parse(l) as { msg?: string; event?: string; time: number; id: string; offset: number; bytes: number }];
     } catch {
       return [];
     }
   });
   const segments = events.filter((e) => e.msg === 'segment').map((e) => ({ time: e.time, id: e.id, offset: e.offset, bytes: e.bytes }));
-  const ups = events.filter((e) => e.msg === 'up').map((e) => e.time);
+  const ups = events.filter((e) => e.event === 'up').map((e) => e.time);
   const restarts = kills.map((k) => ({ killAt: k.at, upAt: ups.find((t) => t > k.at) ?? Infinity }));
   const bundleSize = new Map<string, number>();
   for (const s of segments) bundleSize.set(s.id, Math.max(bundleSize.get(s.id) ?? 0, s.offset + s.bytes));

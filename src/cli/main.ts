@@ -10,7 +10,11 @@ import { registerStatus } from './status-command.ts';
 import { registerStationTools } from './station-commands.ts';
 
 const program = new Command('hfmail')
-  .description('Mail gateway for HF radio links: SMTP with MT-PRIORITY, DELIVERBY, DSN and ALTRECIP, and a durable queue')
+  .description(
+    'Mail gateway for HF radio links: SMTP in (MT-PRIORITY, DELIVERBY, DSN, ALTRECIP), a durable queue, and a compact\n' +
+      'link protocol to the peer gateway over an HF modem or KISS TNC (serial or TCP), highest priority first.\n' +
+      'Start with `hfmail demo` (two stations over a simulated radio) or `hfmail start --config station.yaml`.',
+  )
   .version('0.1.0');
 registerStart(program);
 registerDemo(program);

@@ -4,7 +4,7 @@ import { createLogger, Gateway, stationSettings } from '../gateway/index.ts';
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('run a gateway: SMTP front end and queue (embedded defaults when no config is given)')
+    .description('run a gateway: SMTP front end, queue, relay and the radio links of its config (links: peer, port, profile, key); embedded defaults when no config is given')
     .option('-c, --config <file>', 'station configuration (YAML)')
     .option('-l, --listen <host:port>', 'SMTP listen address (default 127.0.0.1:2525)')
     .option('-d, --data <dir>', 'data folder for the queue (default ./hfmail-data)')

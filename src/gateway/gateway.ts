@@ -11,14 +11,15 @@ import { SmtpFrontEnd, watchReplies } from '../smtp/index.ts';
 import { ConfigError, type Config } from './config.ts';
 import { faultTolerantProgress, LinkInbound, linkOutbound } from './link-endpoint.ts';
 import { linkEncryption, readLinkKeys } from './link-keys.ts';
-import { STATUS_FILE } from './status-file.ts';
-import { ensureDataDir } from './data-dir.ts';
+import { ensureDataDir, ensureMaildirs } from './data-dir.ts';
 import { frontEndPolicy } from './front-end-policy.ts';
 import { startHousekeeping, type Housekeeping } from './housekeeping.ts';
 import { routeResolver } from './routes.ts';
 import { linkAirOptions, linkProfile, openLinkPort, stationProfiles } from './link-profiles.ts';
 import { GatewayMetrics, meteredDelivery } from './metrics.ts';
 import { WebConsole } from './web-console.ts';
+import { logLinkEvent } from './link-log.ts';
+import { STATUS_FILE } from './status-file.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -34,6 +35,19 @@ export interface GatewayOptions {
 export { STATUS_FILE };
 
 export const systemRandom: Random = { bytes: (n) => randomBytes(n) };
+
+/**
+ * What to type first, true to this station's routes: mail to a local domain if it has one (it lands in that
+ * Maildir), else mail that waits for its radio link; then where to look.
+ */
+function tryHint(config: Config, listen: string, dataDir: string): string {
+  const local = config.routes.find((r) => /^(maildir|lmtp):/.test(r.via) && r.domains.some((d) => d !== '*'));
+  const domain = local?.domains.find((d) => d !== '*')?.replace(/^\./, '');
+  const send = `swaks --server ${listen} --from you@example.com --to someone@${domain ?? 'example.net'}`;
+  const wild = config.routes.find((r) => r.domains.includes('*'));
+  const fate = domain ? `it is delivered by ${local!.via}` : wild ? `it waits in the queue for ${wild.via}${wild.via.startsWith('link:') && !config.links.some((l) => `link:${l.peer}` === wild.via) ? ' (no such link is configured: add one under links:)' : ''}` : 'no route takes it';
+  return `try: ${send} (${fate}); then: npx hfmail queue --data ${dataDir}`;
+}
 
 /** The composition root of one station: the queue on disk and the SMTP front end in front of it. */
 export class Gateway {
@@ -57,13 +71,20 @@ export class Gateway {
   private readonly clock: Clock;
   address?: { host: string; port: number };
 
-  constructor(private readonly opts: GatewayOptions) {
+  private readonly opts: GatewayOptions;
+
+  constructor(options: GatewayOptions) {
+    // Every line of this station's log names it once (a logger that already does, such as the demo's, is kept).
+    const named = options.log.bindings().station !== undefined ? options.log : options.log.child({ station: options.config.station });
+    this.opts = { ...options, log: named };
+    const opts = this.opts;
     const { config, log } = opts;
     const base = opts.baseDir ?? process.cwd();
     this.dataDir = path.resolve(base, config.data);
     // Configuration mistakes (TLS files, postmaster) are found before anything is opened or created.
     const smtpPolicy = frontEndPolicy(config, base, this.dataDir);
     ensureDataDir(this.dataDir);
+    for (const p of ensureMaildirs(config.routes, base)) log.warn(p, 'cannot create a Maildir of the routes; delivery into it will fail and retry');
     this.store = MessageStore.open(this.dataDir);
     const clock = wholeMilliseconds(opts.clock ?? systemClock);
     this.clock = clock;
@@ -124,8 +145,8 @@ export class Gateway {
     if (this.opts.config.web) await this.startWeb(this.opts.config.web);
     this.writeStatus();
     const listen = `${this.address.host}:${this.address.port}`;
-    this.opts.log.info({ station: this.opts.config.station, listen, data: this.dataDir }, 'hfmail gateway listening');
-    this.opts.log.info(`try: swaks --server ${listen} --from you@example.com --to someone@example.net; then: hfmail queue --data ${this.dataDir}`);
+    this.opts.log.info({ listen, data: this.dataDir }, 'hfmail gateway listening');
+    this.opts.log.info(tryHint(this.opts.config, listen, this.dataDir));
     return this.address;
   }
 
@@ -148,7 +169,7 @@ export class Gateway {
       host,
     );
     this.webAddress = await this.web.listen(port);
-    log.info({ station: config.station, web: `http://${listen.replace(/:\d+$/, '')}:${this.webAddress.port}/` }, 'web console listening');
+    log.info({ web: `http://${listen.replace(/:\d+$/, '')}:${this.webAddress.port}/` }, 'web console listening');
   }
 
   /** The running gateway's state for `hfmail status`, rewritten every 2 s into the data folder. */
@@ -250,13 +271,7 @@ export class Gateway {
             onEvent: (e) => {
               this.metrics.linkEvent(l.peer, e);
               if (e.type === 'custody') this.metrics.recipientOutcome('delivered', this.store.stats.priorityOf(e.id), 'link');
-              if (e.type === 'segment') llog.trace(e, e.type);
-              else if (e.type === 'auth-failed') llog.error(e, `link to ${l.peer}: ${e.detail}; links[].key must name a file with the same key on both stations`);
-              else if (e.type === 'no-answer') llog.warn(e, `link to ${l.peer}: ${e.detail}`);
-              else if (e.type === 'error') llog.error(e, `link to ${l.peer}: ${e.detail}`);
-              else if (e.type === 'refused' || e.type === 'refusing' || e.type === 'deferred') llog.warn({ ...e, msgId: e.id }, e.type);
-              else if (e.type === 'over' || e.type === 'rejected-frame') llog.debug(e, e.type);
-              else llog.info(e, e.type);
+              logLinkEvent(llog, l.peer, e);
             },
           },
         );

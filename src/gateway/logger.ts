@@ -6,7 +6,7 @@ export function createLogger(opts: { level?: string; pretty?: boolean } = {}): L
   const pretty = opts.pretty ?? process.stderr.isTTY;
   if (pretty) {
     try {
-      return pino({ level, transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
+      return pino({ level, transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true } } });
     } catch {
       // pino-pretty is a development dependency; plain JSON is fine without it
     }

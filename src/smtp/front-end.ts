@@ -164,14 +164,21 @@ export class SmtpFrontEnd {
       },
     });
     // A client that resets or drops mid-session is routine on any public port: one info line, no stack.
-    this.server.on('error', (err) => (isClientGone(err) ? deps.log.info(clientGoneFields(err), 'client disconnected') : deps.log.warn({ err }, 'smtp server error')));
+    // Before listening, an error is listen()'s to report (a port in use gets one clear line from the CLI, no stack here).
+    this.server.on('error', (err) => {
+      if (!this.server.server.listening) return;
+      if (isClientGone(err)) deps.log.info(clientGoneFields(err), 'client disconnected');
+      else deps.log.warn({ err }, 'smtp server error');
+    });
   }
 
   listen(port: number, host: string): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      const failed = (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new Error(`cannot listen on ${host}:${port}: the port is in use (another hfmail or mail server?); choose another with --listen or listen:`) : err);
+      this.server.once('error', failed);
       this.server.listen(port, host, () => {
-        this.server.off('error', reject);
+        this.server.off('error', failed);
         const addr = this.server.server.address();
         resolve(typeof addr === 'object' && addr ? { host: addr.address, port: addr.port } : { host, port });
       });
