@@ -22,7 +22,7 @@ test('the larger wl2k-go vectors, when HFMAIL_LZHUF_VECTORS names their folder',
   const dir = process.env.HFMAIL_LZHUF_VECTORS;
   if (!dir || !existsSync(dir)) return t.skip('HFMAIL_LZHUF_VECTORS not set (bench/vectors/README.md)');
   for (const name of readdirSync(dir).filter((n) => n.endsWith('.lzh'))) {
-    const plain = readFileSync(path.join(dir, name.slice(0, -4)));
+    const plain: Buffer = readFileSync(path.join(dir, name.slice(0, -4)));
     assert.deepEqual(Buffer.from(lzhufCompressB2(plain)), readFileSync(path.join(dir, name)), name);
   }
 });
