@@ -36,6 +36,8 @@ const HDLC_FCS_BYTES = 2;
 const STUFFING_MEAN = 1 / 62;
 /** Bit stuffing allowed for when choosing whether a frame fits an FX.25 block: 4 standard deviations up. */
 const STUFFING_FIT = 0.03;
+/** Frames in a row a TNC may drop to noise in the middle of an over before the quiet means the over ended. */
+const TNC_LOST_IN_A_ROW = 2;
 /** FX.25 correlation tag before each block. */
 const FX25_TAG_BYTES = 8;
 /** FX.25 data sizes of the Reed-Solomon blocks by number of check bytes (FX.25 spec, tags 0x01-0x0B). */
@@ -181,11 +183,14 @@ export class AirTime {
   }
 
   /**
-   * How long the peer may be silent between two frames of one over: a frame's airtime, and a new key-up when
-   * its TNC's queue ran dry between them (TXTAIL and TXDELAY); a margin is added by the caller.
+   * How long the peer may be silent in the middle of its over: a frame's airtime; through a TNC also a new key-up
+   * (its queue ran dry: TXTAIL and TXDELAY) and frames lost to noise, which a TNC drops whole (it hands on only
+   * frames that pass its CRC, so a damaged frame is silence, where a raw modem hands on damaged bytes). A margin
+   * is added by the caller.
    */
   peerGapMs(): number {
-    return this.maxFrameMs() + (this.keysUpPerTransmission ? this.tailMs() + this.o.turnaroundMs : 0);
+    if (!this.keysUpPerTransmission) return this.maxFrameMs();
+    return (1 + TNC_LOST_IN_A_ROW) * this.maxFrameMs() + this.tailMs() + this.o.turnaroundMs;
   }
 
   /** Our over is over: its answer is awaited from when it leaves the air. */
@@ -215,13 +220,14 @@ export class AirTime {
   /**
    * How long to wait for the first byte of an answer after our over ends: what is still on the air and the TNC's
    * TXTAIL, then the peer's turnaround and latency as measured on this link (the profile's figures until there
-   * is a measurement), one frame, and a margin.
+   * is a measurement), the longest quiet the peer allows our over (a frame; through a TNC more), and a margin.
    */
   answerWaitMs(now: number): number {
     const latency = this.o.latencyMs ?? 50;
     const turn = this.o.duplex === 'half' ? this.o.turnaroundMs : 0;
     const expected = Math.max(turn + 2 * latency, this.measuredAnswer ?? 0);
-    return Math.max(0, this.clearAt() - now) + expected + this.maxFrameMs() + MARGIN_MS;
+    // The peer's own quiet (peerGapMs) is shorter than this: a lost TURN costs its quiet, not our over again.
+    return Math.max(0, this.clearAt() - now) + expected + this.peerGapMs() + MARGIN_MS;
   }
 }
 
