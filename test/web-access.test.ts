@@ -113,3 +113,14 @@ test('web on loopback: actions need the console\'s header and its own origin; a 
     await gw.stop();
   }
 });
+
+test('web: a port in use is one clear sentence naming web:', { timeout: 20_000 }, async () => {
+  const blocker = http.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    await assert.rejects(startGateway({ web: `127.0.0.1:${port}` }), new RegExp(`^Error: cannot serve the web console on 127\\.0\\.0\\.1:${port}: the port is in use; choose another with web:$`));
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
+});

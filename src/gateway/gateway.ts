@@ -142,7 +142,14 @@ export class Gateway {
     this.housekeeping = startHousekeeping({ store: this.store, clock: this.clock, log: this.opts.log.child({ component: 'queue' }), deliveredDays: this.opts.config.retention.deliveredDays, onExternalChange: () => { this.relay.kick(); for (const l of this.links.values()) l.notify(); } });
     this.relay.start();
     await this.openLinks();
-    if (this.opts.config.web) await this.startWeb(this.opts.config.web);
+    if (this.opts.config.web) {
+      try {
+        await this.startWeb(this.opts.config.web);
+      } catch (err) {
+        await this.stop(); // nothing half-started stays open (SMTP, links, timers)
+        throw err;
+      }
+    }
     this.writeStatus();
     const listen = `${this.address.host}:${this.address.port}`;
     this.opts.log.info({ listen, data: this.dataDir }, 'hfmail gateway listening');

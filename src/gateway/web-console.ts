@@ -79,9 +79,11 @@ export class WebConsole {
 
   listen(port: number): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      const failed = (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new Error(`cannot serve the web console on ${this.host}:${port}: the port is in use; choose another with web:`) : err);
+      this.server.once('error', failed);
       this.server.listen(port, this.host.replace(/^\[|\]$/g, ''), () => {
-        this.server.off('error', reject);
+        this.server.off('error', failed);
         const a = this.server.address();
         resolve(typeof a === 'object' && a ? { host: a.address, port: a.port } : { host: this.host, port });
       });
