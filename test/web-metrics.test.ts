@@ -1,6 +1,15 @@
 // /metrics after traffic: the counters moved, the gauges read the queue, and the whole answer is Prometheus text.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
+import pino from 'pino';
+import { createChannel } from '../sim/channel.ts';
+import { SeededRandom } from '../sim/seeded-random.ts';
+import { systemClock } from '../src/core/index.ts';
+import { Gateway, validateConfig } from '../src/gateway/index.ts';
+import { noise } from './support/mail-samples.ts';
 import { startGateway } from './support/gateway.ts';
 import { RawSmtp } from './support/smtp-client.ts';
 
@@ -100,5 +109,57 @@ test('/metrics: accepted, delivered and refused traffic moves the counters; queu
     assert.ok(s.every((x) => x.name.startsWith('hfmail_') ? x.labels.station === 'alpha' : true), 'every hfmail_ sample names the station');
   } finally {
     await gw.stop();
+  }
+});
+
+test('/metrics of two stations over a simulated cable: link up, bytes on the air, custody counted by priority', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-web-link-'));
+  writeFileSync(path.join(dir, 'link.key'), 'a key shared by alpha and bravo, 32b');
+  const radio = createChannel({ bitRate: 115200, duplex: 'full', turnaroundMs: 0, propagationMs: 1, ber: 0 }, systemClock, new SeededRandom(7));
+  const log = pino({ level: process.env.HFMAIL_TEST_LOG ?? 'silent' });
+  const station = (name: string, peer: string, local: string, remote: string) =>
+    validateConfig({
+      station: name,
+      listen: '127.0.0.1:0',
+      web: '127.0.0.1:0',
+      data: `./${name}/data`,
+      routes: [
+        { domains: [local], via: `maildir:./${name}/maildir` },
+        { domains: [remote], via: `link:${peer}` },
+      ],
+      links: [{ peer, port: 'simulated cable', profile: 'cable-full-duplex', key: './link.key' }],
+    });
+  const alpha = new Gateway({ config: station('alpha', 'bravo', 'field.example', 'base.example'), log, baseDir: dir, linkPorts: { bravo: radio.a } });
+  const bravo = new Gateway({ config: station('bravo', 'alpha', 'base.example', 'field.example'), log, baseDir: dir, linkPorts: { alpha: radio.b } });
+  try {
+    await bravo.start();
+    const { port } = await alpha.start();
+    const c = await RawSmtp.connect(port);
+    await c.ehlo();
+    assert.match(await c.cmd('MAIL FROM:<op@field.example> MT-PRIORITY=6'), /^250/);
+    assert.match(await c.cmd('RCPT TO:<ops@base.example>'), /^250/);
+    // 6000 random bytes in base64: compression cannot make them much smaller than 6000 bytes.
+    const body = Buffer.from(noise(6000, 3)).toString('base64').replace(/.{76}/g, '$&\r\n');
+    assert.match(await c.data(`Subject: over the cable\r\n\r\n${body}\r\n`), /^250/);
+    await c.quit();
+    // Custody at alpha, delivery at bravo: both say so in their recent outcomes.
+    const delivered = async (g: Gateway) => ((await (await fetch(`http://127.0.0.1:${g.webAddress!.port}/api/recent`)).json()) as { state: string }[]).some((r) => r.state === 'delivered');
+    for (let i = 0; i < 200 && !((await delivered(alpha)) && (await delivered(bravo))); i++) await new Promise((r) => setTimeout(r, 50));
+    const a = (await scrape(alpha.webAddress!.port)).samples;
+    const b = (await scrape(bravo.webAddress!.port)).samples;
+    assert.equal(value(a, 'hfmail_link_up', { peer: 'bravo' }), 1);
+    assert.ok(value(a, 'hfmail_link_air_bytes_total', { peer: 'bravo' }) > 6000, 'the message went on the air');
+    assert.ok(value(a, 'hfmail_link_overs_total', { peer: 'bravo' }) >= 1);
+    assert.ok(value(a, 'hfmail_link_air_seconds_total', { peer: 'bravo' }) > 0);
+    assert.equal(value(a, 'hfmail_recipient_outcomes_total', { outcome: 'delivered', via: 'link', priority: '6' }), 1);
+    assert.equal(value(a, 'hfmail_link_events_total', { peer: 'bravo', event: 'custody' }), 1);
+    assert.equal(value(a, 'hfmail_link_retransmissions_total', { peer: 'bravo' }), 0, 'a clean cable loses nothing');
+    assert.equal(value(b, 'hfmail_recipient_outcomes_total', { outcome: 'delivered', via: 'relay', priority: '6' }), 1);
+    assert.equal(value(b, 'hfmail_messages_accepted_total'), 0, 'what came over the radio was not accepted over SMTP');
+    assert.equal(value(b, 'hfmail_link_up', { peer: 'alpha' }), 1);
+  } finally {
+    await alpha.stop();
+    await bravo.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
