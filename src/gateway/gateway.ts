@@ -92,12 +92,15 @@ export class Gateway {
     this.checkLinks(base);
     const store = this.store;
     const r = config.relay;
-    const metrics = new GatewayMetrics({
-      station: config.station,
-      depth: () => store.stats.depthByPriority(),
-      links: () => config.links.map((l) => ({ peer: l.peer, station: this.links.get(l.peer) })),
-      now: () => clock.now(),
-    });
+    const metrics = new GatewayMetrics(
+      {
+        station: config.station,
+        depth: () => store.stats.depthByPriority(),
+        links: () => config.links.map((l) => ({ peer: l.peer, station: this.links.get(l.peer) })),
+        now: () => clock.now(),
+      },
+      { processMetrics: config.web !== undefined }, // Node's own gauges only where /metrics serves them
+    );
     this.metrics = metrics;
     this.relay = new RelayRunner(
       // A DSN or a redirected copy for the radio wakes its link through store.onLinkWork.
