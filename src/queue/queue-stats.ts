@@ -37,10 +37,11 @@ export class QueueStats {
 
   constructor(db: Database.Database) {
     this.s = {
-      // The recipients_queued partial index finds the messages; messages are read by primary key.
+      // Walks the covering list index (priority and received_at are in it) and probes the partial index of queued
+      // recipients: no message row is read.
       depth: db.prepare(
-        `SELECT priority, count(*) AS messages, min(received_at) AS oldestReceivedAt FROM messages
-         WHERE id IN (SELECT message_id FROM recipients WHERE state = 'queued') GROUP BY priority`,
+        `SELECT priority, count(*) AS messages, min(received_at) AS oldestReceivedAt FROM messages m
+         WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state = 'queued') GROUP BY priority`,
       ),
       // The newest messages by rowid (insertion order), a range of the table's own b-tree: a message received
       // long ago whose outcome is recent is only seen while it is among the newest RECENT_WINDOW.
