@@ -10,7 +10,7 @@ export function registerDemo(program: Command): void {
     .option('-d, --data <dir>', 'data folder (alpha in DIR/alpha, bravo in DIR/bravo)', './hfmail-demo')
     .option('-p, --port <n>', 'SMTP port of alpha; bravo listens on the next one', '2525')
     .action(async (opts: { data: string; port: string }) => {
-      if (!/^\d+$/.test(opts.port) || Number(opts.port) < 1 || Number(opts.port) > 65534) throw new Error(`--port must be 1..65534, not ${opts.port}`);
+      if (!/^\d+$/.test(opts.port) || Number(opts.port) < 1 || Number(opts.port) > 65532) throw new Error(`--port must be 1..65532 (bravo uses the next one, the consoles the two after), not ${opts.port}`);
       // The scenario hf-1e-5's radio, in real time: 2400 bit/s, half duplex, 1.5 s turnaround, BER 1e-5.
       const radio = (clock: Parameters<typeof createChannel>[1]) =>
         createChannel({ bitRate: 2400, duplex: 'half', turnaroundMs: 1500, propagationMs: 10, ber: 1e-5 }, clock, new SeededRandom(Date.now() >>> 0));
