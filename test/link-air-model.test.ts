@@ -48,7 +48,7 @@ test('frame sizes: with FX.25 only sizes that fill a block, never one that misse
   const { maxFrame, air } = linkAirOptions(shipped.get('direwolf-afsk1200-fx25')!);
   assert.equal(air.fx25, 16);
   assert.notEqual(fx25Block(maxFrame + DATA_OVERHEAD, 16), undefined);
-  assert.equal(linkAirOptions(shipped.get('direwolf-afsk1200')!).maxFrame, 256, 'no FEC: the profile says 256, 256 it is');
+  assert.equal(linkAirOptions(shipped.get('direwolf-afsk1200')!).maxFrame, 512, 'no FEC: the profile says 512, 512 it is');
 });
 
 test('a TNC keys up again when its queue ran dry mid-over (TXDELAY anew), and the channel is clear only after TXTAIL', () => {

@@ -421,7 +421,10 @@ export class LinkStation {
 
   private onBytes(chunk: Uint8Array): void {
     if (this.stopped) return;
-    if (this.opts.duplex === 'half' && this.transmitting) return; // a half-duplex radio is deaf while it sends
+    // A half-duplex radio is deaf while it sends: until the last frame is written, and with a modem that takes
+    // the over ahead of the air until the over has left it (what a peer sends meanwhile is a collision on the air;
+    // it would be taken for the answer to an over still under way, and judge its records lost).
+    if (this.opts.duplex === 'half' && (this.transmitting || (this.opts.txAheadMs && this.deps.clock.now() < this.air.clearAt()))) return;
     this.lastHeard = this.deps.clock.now();
     if (this.opts.duplex === 'half') {
       // Carrier: the peer is on the air. Its answer has begun; wait for the end of its over.
