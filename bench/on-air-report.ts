@@ -5,6 +5,7 @@ import { fmt, mdTable, textTable } from './table.ts';
 const HEAD = ['class', 'msgs', 'size', 'hfmail', 'alone', 'LZHUF', 'B2F', 'B2F alone', 'gzip -9', 'brotli 11', 'SMTP', 'x LZHUF', 'x LZHUF alone', 'median x LZHUF', 'x B2F', 'x gzip'];
 
 function row(label: string, s: Summary): string[] {
+  if (s.messages === 0) return [label, '0', ...HEAD.slice(2).map(() => '-')];
   return [
     label,
     String(s.messages),
