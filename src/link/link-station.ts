@@ -92,6 +92,8 @@ export class LinkStation {
 
   private readonly out: OverWriter;
   private lastHeard = -Infinity;
+  /** When the peer's last TURN was heard: its over has ended, and the channel is free without waiting for quiet. */
+  private peerTurnAt = -Infinity;
   private peerOver = 0xff;
   private peerIdle = true;
   private helloAttempts = 0;
@@ -275,7 +277,9 @@ export class LinkStation {
   private channelFree(): boolean {
     if (this.transmitting) return false;
     if (this.opts.duplex === 'full') return true;
-    return !this.replyTimer && !this.silenceTimer && this.deps.clock.now() - this.lastHeard > this.air.peerGapMs();
+    if (this.replyTimer || this.silenceTimer) return false;
+    // Free once the peer's over has ended: by its TURN, the last thing heard, or by a quiet longer than it keeps mid-over.
+    return this.peerTurnAt >= this.lastHeard || this.deps.clock.now() - this.lastHeard > this.air.peerGapMs();
   }
 
   private clear(which: 'reply' | 'silence' | 'pump' | 'turn'): void {
@@ -403,8 +407,11 @@ export class LinkStation {
       maxFrame: Math.min(this.opts.maxFrame, s.peerCaps.maxFrame),
       window: Math.min(this.opts.window, s.peerCaps.window),
     });
-    if (s.role === 'caller') this.beginOver();
-    else if (this.opts.duplex === 'half') this.armSilence(); // the caller's over goes on: wait for it as for any over
+    if (s.role === 'caller') {
+      // The answer to our hello is the answerer's whole over: the channel is ours, now and when mail comes later.
+      this.peerTurnAt = this.deps.clock.now();
+      this.beginOver();
+    } else if (this.opts.duplex === 'half') this.armSilence(); // the caller's over goes on: wait for it as for any over
   }
 
   private commonDictionary(theirs: readonly number[]): number {
@@ -514,6 +521,7 @@ export class LinkStation {
           // to confirm, so a complete transfer still without custody lost its confirmation on the air.
           this.sender.reopenQuiet(reopenAfterTurns(this.peerIdle));
           this.clear('silence');
+          this.peerTurnAt = this.deps.clock.now();
           this.onPeerTurn();
         }
         return;
