@@ -36,6 +36,8 @@ export interface Footprint {
   transferSeconds: number;
   cpuSeconds: { alpha: number; bravo: number };
   cpuSecondsPerMb: number;
+  /** Whose messages: the corpus's first, or generated ones when the corpus could not be had. */
+  mail?: 'corpus' | 'generated';
 }
 
 /** The children of this process whose command line contains `needle`, by pid (read from /proc). */

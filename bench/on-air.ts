@@ -1,6 +1,7 @@
 // Bytes on the air per message: hfmail (the gateway's bundle, every frame, acknowledgement and hello, measured by
 // running the real link stations over the simulated channel) against LZHUF as B2F frames it, a B2F conversion
 // of the message with B2F's session framing, gzip -9, brotli q11 and the raw SMTP dialogue.
+import { performance } from 'node:perf_hooks';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { newMessageId } from '../src/core/index.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
@@ -23,6 +24,8 @@ export interface MessageFigures {
   name: string;
   size: number;
   bundle: number;
+  /** CPU time to make the bundle (compression included), ms, on this machine. */
+  bundleMs: number;
   /** hfmail in the corpus-long session: its frames plus its share of the session's. */
   onAir: number;
   /** hfmail with the message alone in a session of its own (hello included). */
@@ -55,6 +58,9 @@ export interface Summary {
   meanRatioToB2f: number;
   loneRatioToB2f: number;
   meanRatioToSmtp: number;
+  /** Making the bundle (the codec's compression): mean and largest ms per message on this machine. */
+  meanBundleMs: number;
+  maxBundleMs: number;
 }
 
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : 0);
@@ -90,6 +96,8 @@ export function summarize(ms: readonly MessageFigures[]): Summary {
     meanRatioToB2f: r3(mean(ratio((m) => m.onAir, (m) => m.b2f))),
     loneRatioToB2f: r3(mean(ratio((m) => m.lone, (m) => m.b2fLone))),
     meanRatioToSmtp: r3(mean(ratio((m) => m.onAir, (m) => m.smtp))),
+    meanBundleMs: Math.round(mean(ms.map((m) => m.bundleMs)) * 100) / 100,
+    maxBundleMs: Math.round(Math.max(0, ...ms.map((m) => m.bundleMs)) * 100) / 100,
   };
 }
 
@@ -135,10 +143,14 @@ export async function measureOnAir(corpus: readonly CorpusMessage[], opts: { lin
   for (const c of corpus) b2f.push(await b2fMessage(c.bytes));
   const perMessage: MessageFigures[] = subs.map((s, i) => {
     const mine = whole.perMessage.get(s.id)!;
+    const t = performance.now();
+    const bundle = gatewayBundle(s, dictionary).length;
+    const bundleMs = Math.round((performance.now() - t) * 100) / 100;
     return {
       name: corpus[i]!.name,
       size: s.eml.length,
-      bundle: gatewayBundle(s, dictionary).length,
+      bundle,
+      bundleMs,
       onAir: Math.round(mine + (own > 0 ? (whole.session * mine) / own : 0)),
       lone: lone[i]!,
       lzhuf: lzhufCompressB2(s.eml).length,
