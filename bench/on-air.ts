@@ -130,6 +130,10 @@ export async function measureOnAir(corpus: readonly CorpusMessage[], opts: { lin
   const whole = await runLink(link, bench, { scheduler: 'fifo' });
   if (whole.delivered !== subs.length) throw new Error(`only ${whole.delivered} of ${subs.length} messages arrived in the session`);
   const own = [...whole.perMessage.values()].reduce((a, x) => a + x, 0);
+  // Frames are attributed by reading protocol version 2's RECORD and CUSTODY layouts; if a later version moves
+  // them, nothing is attributed, and the session is shared out by bundle size instead (and said so).
+  const bundleTotal = own === 0 ? whole.bundleBytes : 0;
+  if (own === 0) log('hfmail: no frame could be attributed to a message (a new frame layout?); sharing the session by bundle size');
   log(`hfmail: each of ${subs.length} messages alone`);
   const lone: number[] = [];
   for (const [i, m] of bench.entries()) {
@@ -151,7 +155,7 @@ export async function measureOnAir(corpus: readonly CorpusMessage[], opts: { lin
       size: s.eml.length,
       bundle,
       bundleMs,
-      onAir: Math.round(mine + (own > 0 ? (whole.session * mine) / own : 0)),
+      onAir: Math.round(own > 0 ? mine + (whole.session * mine) / own : (whole.onAir * bundle) / bundleTotal),
       lone: lone[i]!,
       lzhuf: lzhufCompressB2(s.eml).length,
       b2f: Math.round(b2fInSessionBytes(b2f[i]!)),
