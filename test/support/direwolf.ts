@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './gateway-process.ts';
 
 const PACER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'audio-pacer.mjs');
 /** 16-bit mono samples at 44.1 kHz. */
@@ -68,7 +67,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 export async function startDirewolfPair(a: ModemOptions = {}, b: ModemOptions = {}): Promise<DirewolfPair> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-direwolf-'));
   const modems: Modem[] = [];
-  const ports = { A: await freePort(), B: await freePort() };
+  const ports = { A: await kissPort(), B: await kissPort() };
   const stop = async () => {
     for (const m of modems) if (!m.exited) killGroup(m.child.pid!, 'SIGTERM');
     const deadline = Date.now() + 3000;
@@ -132,6 +131,22 @@ export async function startDirewolfPair(a: ModemOptions = {}, b: ModemOptions = 
     throw new Error(text);
   }
   return { kissA: ports.A, kissB: ports.B, dir, logs, pids: modems.map((m) => m.child.pid!), stop };
+}
+
+/**
+ * A free TCP port that Direwolf takes: it refuses ports above 49151 (the registered range) and listens on 8001
+ * instead, so the system's ephemeral ports (up to 60999) will not do.
+ */
+async function kissPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * (49_151 - 20_000));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
 }
 
 function tail(file: string, lines = 30): string {
