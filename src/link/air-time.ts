@@ -1,5 +1,7 @@
 import { DATA_OVERHEAD } from '../codec/link-frame.ts';
-import type { LinkOptions } from './link-options.ts';
+import type { AirFraming, LinkOptions } from './link-options.ts';
+
+export type { AirFraming };
 import { frameSizeGrid, type FrameSizes } from './loss-estimator.ts';
 
 /** Slack added to waits that depend on the far side (its timers, its serial line, a late byte). */
@@ -8,25 +10,6 @@ export const MARGIN_MS = 1000;
 /** KISS and frame bytes around the largest record (frame header, MAC, an OPEN's fields, KISS escapes). */
 const FRAME_OVERHEAD = 40;
 
-/**
- * What a modem puts on the air for each frame the link writes.
- *
- * - `bytes`: the bytes as written, KISS framing included (a raw serial modem; the simulator).
- * - `hdlc`: a KISS TNC sends each frame's payload, unescaped, as one HDLC frame: opening flag, the payload as
- *   it is (Direwolf adds no AX.25 address or control field to what the host sends), CRC-16, closing flag, the
- *   whole bit-stuffed. A TNC keys up per transmission: TXDELAY of flags before the first frame and TXTAIL after
- *   the last; a frame written after its queue ran dry starts a new transmission.
- * - `fx25`: HDLC with FX.25 forward error correction (Direwolf -X): the bit-stuffed HDLC frame, flags
- *   included, padded into the smallest Reed-Solomon block that holds it (32, 64, 128 or 239 data bytes for 16
- *   check bytes), after an 8-byte correlation tag. A frame too big for any block goes as plain HDLC, unprotected.
- */
-export interface AirFraming {
-  readonly framing: 'bytes' | 'hdlc';
-  /** FX.25 check bytes per block (16, 32 or 64), when the TNC sends FX.25. */
-  readonly fx25?: 16 | 32 | 64;
-  /** The TNC's TXTAIL: flags after a transmission's last frame, before the channel is free. */
-  readonly tailMs?: number;
-}
 
 /** HDLC flags (0x7E) around each frame. */
 const HDLC_FLAG_BYTES = 2;

@@ -1,4 +1,3 @@
-import type { AirFraming } from './air-time.ts';
 import type { SchedulerMode } from './scheduler.ts';
 
 /** How one end of a link behaves: identities and key, then what the profile says about the radio. */
@@ -47,4 +46,24 @@ export interface LinkOptions {
    * waited for instead of answered with retransmissions; acknowledgements and custody still run.
    */
   readonly modemArq?: boolean;
+}
+
+/**
+ * What a modem puts on the air for each frame the link writes.
+ *
+ * - `bytes`: the bytes as written, KISS framing included (a raw serial modem; the simulator).
+ * - `hdlc`: a KISS TNC sends each frame's payload, unescaped, as one HDLC frame: opening flag, the payload as
+ *   it is (Direwolf adds no AX.25 address or control field to what the host sends), CRC-16, closing flag, the
+ *   whole bit-stuffed. A TNC keys up per transmission: TXDELAY of flags before the first frame and TXTAIL after
+ *   the last; a frame written after its queue ran dry starts a new transmission.
+ * - `fx25`: HDLC with FX.25 forward error correction (Direwolf -X): the bit-stuffed HDLC frame, flags
+ *   included, padded into the smallest Reed-Solomon block that holds it (32, 64, 128 or 239 data bytes for 16
+ *   check bytes), after an 8-byte correlation tag. A frame too big for any block goes as plain HDLC, unprotected.
+ */
+export interface AirFraming {
+  readonly framing: 'bytes' | 'hdlc';
+  /** FX.25 check bytes per block (16, 32 or 64), when the TNC sends FX.25. */
+  readonly fx25?: 16 | 32 | 64;
+  /** The TNC's TXTAIL: flags after a transmission's last frame, before the channel is free. */
+  readonly tailMs?: number;
 }
