@@ -287,7 +287,7 @@ export class Gateway {
         );
         port.onClose((err) => {
           if (this.stopped) return;
-          llog.error({ err }, 'link port closed; reopening in 30 s');
+          llog.error({ err, port: l.port }, `link to ${l.peer}: ${l.port} closed; reopening in 30 s`);
           station.stop();
           this.links.delete(l.peer);
           this.retryLinks();
@@ -297,7 +297,7 @@ export class Gateway {
         llog.info({ port: this.opts.linkPorts?.[l.peer] ? 'given' : l.port, profile: profile.name, tnc: l.tnc }, `link to ${l.peer} open on ${this.opts.linkPorts?.[l.peer] ? 'the given port' : l.port}`);
       } catch (err) {
         failed = true;
-        llog.error({ err: (err as Error).message }, 'link could not open; mail for it stays queued');
+        llog.error({ err: (err as Error).message, port: l.port }, `link to ${l.peer} could not open ${l.port}; mail for it stays queued`);
         if (err instanceof ConfigError) throw err;
       }
     }
