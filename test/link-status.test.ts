@@ -98,3 +98,37 @@ test('status names the trouble: a silent peer is "no answer", a peer with anothe
   alpha.st.stop();
   bravo.st.stop();
 });
+
+test('a modem that takes the over ahead (txAheadMs) gets each over in one piece, and the sender is deaf until it has left the air', async () => {
+  const clock = new TestClock();
+  const w = wire(clock, 1200, 400);
+  const writes: number[] = [];
+  const write = w.a.write.bind(w.a);
+  w.a.write = (d) => {
+    writes.push(clock.now());
+    write(d);
+  };
+  const over = { bitRate: 1200, turnaroundMs: 400, maxFrame: 256, window: 32, maxOverMs: 20_000, txAheadMs: 30_000, air: { framing: 'hdlc', tailMs: 100 } } as const;
+  const alpha = station(clock, w.a, 'alpha', over);
+  const bravo = station(clock, w.b, 'bravo', over);
+  alpha.st.start();
+  bravo.st.start();
+  await clock.run(clock.now() + 20_000);
+  assert.ok(alpha.st.isUp && bravo.st.isUp);
+  writes.length = 0;
+  const t0 = clock.now();
+  alpha.out.add({ id: 'big', priority: 0, queuedAt: t0, bundle: noise(6000) });
+  await clock.run(t0 + 200);
+  // About 20 s of frames, all written at one instant: the TNC keys up once for the over.
+  assert.ok(writes.length >= 10, `${writes.length} frames`);
+  assert.equal(new Set(writes).size, 1, `written at ${[...new Set(writes)].map((t) => t - t0).join(', ')} ms`);
+  // Bytes heard while the over is still on the air (a collision) are not taken for its answer.
+  const before = alpha.st.stats.framesIn;
+  w.a.deliver(Uint8Array.of(0xc0, 0x00, 1, 2, 3, 0xc0));
+  assert.equal(alpha.st.stats.framesIn, before, 'a frame was heard while transmitting');
+  await clock.run(clock.now() + 10 * 60_000);
+  assert.ok(bravo.got.has('big'), 'the message did not cross');
+  assert.equal(alpha.st.sender.stats.retransmissions, 0);
+  alpha.st.stop();
+  bravo.st.stop();
+});
