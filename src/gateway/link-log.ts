@@ -17,7 +17,7 @@ export function logLinkEvent(log: Logger, peer: string, e: LinkEvent): void {
       return log.debug(e, e.type);
     case 'up':
       return log.info(
-        { event: e.type, peer, maxFrame: e.maxFrame, window: e.window, dictionary: DICTIONARY_NAMES[e.dictionary] ?? `v${e.dictionary}` },
+        { event: e.type, maxFrame: e.maxFrame, window: e.window, dictionary: DICTIONARY_NAMES[e.dictionary] ?? `v${e.dictionary}` },
         `link to ${peer} up: frames up to ${e.maxFrame} bytes, ${e.window} in flight, compression dictionary ${DICTIONARY_NAMES[e.dictionary] ?? `v${e.dictionary}`}`,
       );
     case 'auth-failed':
