@@ -176,6 +176,8 @@ describe('links that cannot open', () => {
       await c.cmd('RCPT TO:<b@base.example>');
       assert.match(await c.data('Subject: waits\r\n\r\nx\r\n'), /^250 2\.6\.0 /);
       await c.quit();
+      // The link opens after SMTP listens (serialport loads on first use): its failure may be logged a moment later.
+      for (const end = Date.now() + 10_000; !/cannot open serial port/.test(logs.join('')) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
       assert.match(logs.join(''), /cannot open serial port \/dev\/ttyNONEXISTENT9/);
       const q = await hfmail(['queue', '--config', path.join(gw.dir, 'station.yaml'), '--json']);
       assert.equal((JSON.parse(q.stdout) as { recipients: { route: string }[] }[])[0]?.recipients[0]?.route, 'link:bravo');
