@@ -19,7 +19,7 @@ import { linkAirOptions, linkProfile, openLinkPort, stationProfiles } from './li
 import { GatewayMetrics, meteredDelivery } from './metrics.ts';
 import { WebConsole } from './web-console.ts';
 import { logLinkEvent } from './link-log.ts';
-import { STATUS_FILE } from './status-file.ts';
+import { STATUS_FILE, type GatewayStatusFile } from './status-file.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -185,7 +185,7 @@ export class Gateway {
   /** The running gateway's state for `hfmail status`, rewritten every 2 s into the data folder. */
   private writeStatus(): void {
     if (this.stopped) return;
-    const status = {
+    const status: GatewayStatusFile = {
       station: this.opts.config.station,
       pid: process.pid,
       updatedAt: new Date().toISOString(),

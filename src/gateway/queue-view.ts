@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Deadline, DeliveryStatus, Notify, TypedAddress } from '../core/index.ts';
 import { levelLabel, remainingSeconds } from '../mail/index.ts';
 import { MessageStore, QUEUE_DB_FILE, type OperatorStatus, type OperatorSummary } from '../queue/index.ts';
 import { deliveryEstimateMs, type DeliveryModel } from '../link/index.ts';
-import { STATUS_FILE } from './status-file.ts';
+import { readGatewayStatus } from './status-file.ts';
 import type { StationSettings } from './station.ts';
 
 /** One message not yet done (queued, held or corrupt) as `hfmail queue` shows it (and prints as JSON). */
@@ -169,12 +169,8 @@ function typed(t: TypedAddress): string {
 /** The delivery model of each link that is up, from the running gateway's status file (none when it is not running). */
 function runningLinkModels(dataDir: string, now: number): Map<string, DeliveryModel> {
   const models = new Map<string, DeliveryModel>();
-  try {
-    const st = JSON.parse(readFileSync(path.join(dataDir, STATUS_FILE), 'utf8')) as { updatedAt?: string; links?: { peer?: string; model?: DeliveryModel | null }[] };
-    if (!st.updatedAt || now - Date.parse(st.updatedAt) > 10_000) return models; // stale: the gateway is not running
-    for (const l of st.links ?? []) if (l.peer && l.model) models.set(l.peer, l.model);
-  } catch {
-    // no status file: no gateway has run here, or it is being rewritten
-  }
+  const { status, running } = readGatewayStatus(dataDir, now);
+  if (!status || !running) return models;
+  for (const l of status.links as { peer?: string; model?: DeliveryModel | null }[]) if (l.peer && l.model) models.set(l.peer, l.model);
   return models;
 }

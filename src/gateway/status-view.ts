@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { levelLabel } from '../mail/index.ts';
 import { MessageStore, QUEUE_DB_FILE } from '../queue/index.ts';
-import { STATUS_FILE } from './status-file.ts';
+import { readGatewayStatus } from './status-file.ts';
 import type { StationSettings } from './station.ts';
 
 export interface StatusReport {
@@ -21,18 +21,8 @@ export interface StatusReport {
 export function statusReport(settings: StationSettings): StatusReport {
   const dir = path.resolve(settings.baseDir, settings.config.data);
   if (!existsSync(path.join(dir, QUEUE_DB_FILE))) throw new Error(`no gateway data in ${dir}`);
-  const file = path.join(dir, STATUS_FILE);
-  const s = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { station?: unknown; pid: number; updatedAt: string; links: Record<string, unknown>[] }) : null;
+  const { status: s, running } = readGatewayStatus(dir);
   const station = typeof s?.station === 'string' && s.station !== '' ? s.station : settings.config.station;
-  let running = false;
-  if (s) {
-    try {
-      process.kill(s.pid, 0);
-      running = Date.now() - Date.parse(s.updatedAt) < 10_000;
-    } catch {
-      running = false;
-    }
-  }
   const store = MessageStore.open(dir);
   try {
     // Counted by SQL, highest priority first: nothing is decoded, so a long queue costs no memory here.
