@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
 import { newMessageId, systemClock, wholeMilliseconds, type Clock, type Random, type Timer } from '../core/index.ts';
-import { kissSetup, LinkStation, type LinkPort } from '../link/index.ts';
+import { expectedBundleBytes, kissSetup, LinkStation, type LinkPort } from '../link/index.ts';
 import { RelayRunner } from '../relay/index.ts';
 import { GroupCommit, MessageStore } from '../queue/index.ts';
 import { SmtpFrontEnd, watchReplies } from '../smtp/index.ts';
@@ -129,9 +129,8 @@ export class Gateway {
         metrics.messageAccepted(m.priority.value);
         this.relay.kick();
       },
-      // Deadline-aware admission (docs/decisions.md): only a radio link can tell what is ahead; the bytes on the air
-      // are taken as half the declared SIZE (mail compresses about that well), so that a doubt never refuses.
-      estimateDelivery: (route, priority, size) => (route.kind === 'link' ? this.links.get(route.target)?.estimateMs(priority, Math.ceil((size ?? 0) / 2)) : undefined),
+      // Deadline-aware admission (docs/decisions.md): only a radio link can tell what is ahead.
+      estimateDelivery: (route, priority, size) => (route.kind === 'link' ? this.links.get(route.target)?.estimateMs(priority, expectedBundleBytes(size ?? 0)) : undefined),
     });
     watchReplies(this.smtp.server, (code) => metrics.smtpReply(code));
     // Any message stored for a radio link (from SMTP, from the other link, a DSN, a redirected copy) wakes it.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Deadline, DeliveryStatus, Notify, TypedAddress } from '../core/index.ts';
 import { levelLabel, remainingSeconds } from '../mail/index.ts';
 import { MessageStore, QUEUE_DB_FILE, type OperatorStatus, type OperatorSummary } from '../queue/index.ts';
-import { deliveryEstimateMs, type DeliveryModel } from '../link/index.ts';
+import { deliveryEstimateMs, expectedBundleBytes, type DeliveryModel } from '../link/index.ts';
 import { readGatewayStatus } from './status-file.ts';
 import type { StationSettings } from './station.ts';
 
@@ -130,8 +130,7 @@ export function openQueueView(settings: StationSettings): QueueView {
         const peer = m.recipients.find((r) => r.state === 'queued' && r.route.kind === 'link')?.route.target;
         const model = peer === undefined ? undefined : models.get(peer);
         if (peer !== undefined && model) {
-          // Taken as half its size on the air, as admission does (mail compresses about that well).
-          const bytes = (ahead.get(peer) ?? 0) + Math.ceil(m.size / 2);
+          const bytes = (ahead.get(peer) ?? 0) + expectedBundleBytes(m.size); // as admission counts it
           ahead.set(peer, bytes);
           entry.eta = { peer, seconds: Math.ceil(deliveryEstimateMs(bytes, model) / 1000) };
         }

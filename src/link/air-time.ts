@@ -223,6 +223,14 @@ export interface DeliveryModel {
   readonly maxOverMs: number;
 }
 
+/**
+ * A message's bytes on the air before its bundle is made, for estimates: half its size (mail compresses about
+ * that well), so that a doubt errs towards an earlier delivery, never a refusal.
+ */
+export function expectedBundleBytes(size: number): number {
+  return Math.ceil(size / 2);
+}
+
 /** About how long until `bytes` more are in the peer's custody: their airtime, plus an answer per over. */
 export function deliveryEstimateMs(bytes: number, m: DeliveryModel): number {
   const sendMs = bytes * m.msPerByte;

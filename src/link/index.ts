@@ -6,4 +6,4 @@ export { pickNext, comparePriority, compareFifo, type SchedulerMode } from './sc
 export { openSerialLinkPort, type SerialSettings } from './serial-link-port.ts';
 export { kissSetup, type KissParams } from './kiss-setup.ts';
 export { openTcpLinkPort } from './tcp-link-port.ts';
-export { deliveryEstimateMs, frameAirBytes, frameSizesFor, largestProtectedFrame, type AirFraming, type DeliveryModel } from './air-time.ts';
+export { deliveryEstimateMs, expectedBundleBytes, frameAirBytes, frameSizesFor, largestProtectedFrame, type AirFraming, type DeliveryModel } from './air-time.ts';

@@ -16,7 +16,7 @@ import {
   type HelloFrame,
   type SessionFrame,
 } from '../codec/link-frame.ts';
-import { deliveryEstimateMs, frameSizesFor, MARGIN_MS } from './air-time.ts';
+import { deliveryEstimateMs, frameSizesFor, MARGIN_MS, type DeliveryModel } from './air-time.ts';
 import { LinkRefusal, type InboundSink, type OutboundSource, type ProgressStore } from './contracts.ts';
 import { answersCollidingHello, answersTurn, callBackoffMs, onNoAnswer, overIsIdle, reopenAfterTurns } from './decisions.ts';
 import { proof } from './handshake.ts';
@@ -184,9 +184,8 @@ export class LinkStation {
       records: this.sender.stats.records,
       retransmissions: this.sender.stats.retransmissions,
       current: cur && { ...cur, stalledSeconds: stalled ? Math.round(stillFor / 1000) : null, etaSeconds: stalled ? null : eta },
-      // The estimate's model (as estimateMs uses it), so that another process can tell when each queued message
-      // should be across: ms on the air per byte, and the wait for an answer after each over of maxOverMs.
-      model: this.isUp ? { msPerByte: frameMs / this.sender.frameSize / Math.max(0.3, 1 - (loss ?? 0)), answerWaitMs: Math.round(this.air.answerWaitMs(now)), maxOverMs: this.opts.maxOverMs } : null,
+      // The estimate's model, so that another process can tell when each queued message should be across.
+      model: this.deliveryModel(now) ?? null,
     };
   }
 
@@ -196,15 +195,19 @@ export class LinkStation {
    * turnaround and the peer's answer per over. Undefined while the link is down (nothing can be promised then).
    */
   estimateMs(priority: number, bytes: number): number | undefined {
+    const model = this.deliveryModel(this.deps.clock.now());
+    return model && deliveryEstimateMs(this.sender.bytesAhead(priority) + bytes, model);
+  }
+
+  /**
+   * What the estimates rest on, while the link is up: ms on the air per byte (frames with the modem's framing,
+   * slowed by the measured loss), and the wait for the peer's answer after each over of maxOverMs.
+   */
+  private deliveryModel(now: number): DeliveryModel | undefined {
     if (!this.isUp) return undefined;
-    const now = this.deps.clock.now();
     const frameMs = this.air.payloadMs(this.sender.frameSize + DATA_OVERHEAD);
     const loss = this.sender.lossMeasured ? this.sender.lossRate : 0;
-    return deliveryEstimateMs(this.sender.bytesAhead(priority) + bytes, {
-      msPerByte: frameMs / this.sender.frameSize / Math.max(0.3, 1 - loss),
-      answerWaitMs: this.air.answerWaitMs(now),
-      maxOverMs: this.opts.maxOverMs,
-    });
+    return { msPerByte: frameMs / this.sender.frameSize / Math.max(0.3, 1 - loss), answerWaitMs: Math.round(this.air.answerWaitMs(now)), maxOverMs: this.opts.maxOverMs };
   }
 
   /** Starts the link: the caller says hello at once; either side says hello later when it has traffic. */
