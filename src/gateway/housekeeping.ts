@@ -56,8 +56,8 @@ export function startHousekeeping(o: HousekeepingOptions): Housekeeping {
   }
 
   /**
-   * Looks for undecodable messages a page at a time, one page per turn of the event loop, so that a long queue
-   * holds neither the loop nor memory. `then` runs once a whole pass has ended; asked for during a pass, another
+   * Looks for undecodable messages a page at a time, a short pause between pages, so that a long queue holds
+   * neither the loop nor memory. `then` runs once a whole pass has ended; asked for during a pass, another
    * pass follows (what changed meanwhile may be behind the page the pass has reached).
    */
   let scanAfter: string | undefined;
@@ -66,7 +66,8 @@ export function startHousekeeping(o: HousekeepingOptions): Housekeeping {
   let scanTimer: Timer | undefined;
   function quarantine(then?: () => void): void {
     if (scanAfter !== undefined) {
-      (nextPass ??= []).push(...(then ? [then] : []));
+      nextPass ??= [];
+      if (then) nextPass.push(then);
       return;
     }
     if (then) thisPass.push(then);
