@@ -1,5 +1,4 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { ConfigError } from './config.ts';
 
 /**
@@ -16,21 +15,3 @@ export function ensureDataDir(dir: string): void {
   }
 }
 
-/**
- * Creates each local Maildir of the routes (new, cur, tmp) at start, so that an operator can look into one before
- * its first message; the relay creates them again if they go. A folder that cannot be made is returned, not
- * thrown: delivery into it fails and retries, and says why, like any other delivery fault.
- */
-export function ensureMaildirs(routes: readonly { via: string }[], baseDir: string): { dir: string; error: string }[] {
-  const problems: { dir: string; error: string }[] = [];
-  for (const r of routes) {
-    if (!r.via.startsWith('maildir:')) continue;
-    const dir = path.resolve(baseDir, r.via.slice('maildir:'.length));
-    try {
-      for (const sub of ['tmp', 'new', 'cur']) mkdirSync(path.join(dir, sub), { recursive: true, mode: 0o700 });
-    } catch (err) {
-      problems.push({ dir, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
-    }
-  }
-  return problems;
-}

@@ -5,16 +5,16 @@ import type { Logger } from 'pino';
 import { SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
 import { newMessageId, systemClock, wholeMilliseconds, type Clock, type Random, type Timer } from '../core/index.ts';
 import { expectedBundleBytes, kissSetup, LinkStation, type LinkPort } from '../link/index.ts';
-import { RelayRunner } from '../relay/index.ts';
+import { makeMaildir, RelayRunner } from '../relay/index.ts';
 import { GroupCommit, MessageStore } from '../queue/index.ts';
 import { SmtpFrontEnd, watchReplies } from '../smtp/index.ts';
 import { ConfigError, type Config } from './config.ts';
 import { faultTolerantProgress, LinkInbound, linkOutbound } from './link-endpoint.ts';
 import { linkEncryption, readLinkKeys } from './link-keys.ts';
-import { ensureDataDir, ensureMaildirs } from './data-dir.ts';
+import { ensureDataDir } from './data-dir.ts';
 import { frontEndPolicy } from './front-end-policy.ts';
 import { startHousekeeping, type Housekeeping } from './housekeeping.ts';
-import { routeResolver } from './routes.ts';
+import { parseVia, routeResolver } from './routes.ts';
 import { linkAirOptions, linkProfile, openLinkPort, stationProfiles } from './link-profiles.ts';
 import { GatewayMetrics, meteredDelivery } from './metrics.ts';
 import { WebConsole } from './web-console.ts';
@@ -84,7 +84,16 @@ export class Gateway {
     // Configuration mistakes (TLS files, postmaster) are found before anything is opened or created.
     const smtpPolicy = frontEndPolicy(config, base, this.dataDir);
     ensureDataDir(this.dataDir);
-    for (const p of ensureMaildirs(config.routes, base)) log.warn(p, 'cannot create a Maildir of the routes; delivery into it will fail and retry');
+    // Local Maildirs exist from the start, so an operator can look into one before its first message. One that
+    // cannot be made is not fatal: delivery into it fails and retries, and says why, like any delivery fault.
+    for (const { kind, target } of config.routes.map((r) => parseVia(r.via, base))) {
+      if (kind !== 'maildir') continue;
+      try {
+        makeMaildir(target);
+      } catch (err) {
+        log.warn({ dir: target, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message }, 'cannot create a Maildir of the routes; delivery into it will fail and retry');
+      }
+    }
     this.store = MessageStore.open(this.dataDir);
     const clock = wholeMilliseconds(opts.clock ?? systemClock);
     this.clock = clock;

@@ -4,6 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { ShortWriteError } from '../core/index.ts';
 
+/** Creates a Maildir's tmp, new and cur folders (only its owner may enter them) where they are missing. */
+export function makeMaildir(dir: string): void {
+  for (const sub of ['tmp', 'new', 'cur']) fs.mkdirSync(path.join(dir, sub), { recursive: true, mode: 0o700 });
+}
+
 /** The file calls delivery makes that a test may replace to inject a short write or a full disk. */
 export interface MaildirIo {
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
@@ -22,7 +27,7 @@ const realIo: MaildirIo = { writeSync: (fd, buffer, offset, length) => fs.writeS
  * goes on top (RFC 5321 4.4).
  */
 export function deliverToMaildir(dir: string, content: Uint8Array, now = Date.now(), key?: string, returnPath?: string, io: MaildirIo = realIo): string {
-  for (const sub of ['tmp', 'new', 'cur']) fs.mkdirSync(path.join(dir, sub), { recursive: true, mode: 0o700 });
+  makeMaildir(dir);
   const bytes = returnPath !== undefined ? Buffer.concat([Buffer.from(`Return-Path: <${returnPath}>\r\n`, 'utf8'), content]) : content;
   // <seconds>.M<milliseconds><unique>.<host>, unique being K<key> or P<pid>R<random>
   const unique = key ? `K${key.replace(/[^A-Za-z0-9_-]/g, '_')}` : `P${process.pid}R${randomBytes(6).toString('hex')}`;
