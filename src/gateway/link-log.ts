@@ -1,8 +1,6 @@
 import type { Logger } from 'pino';
+import { dictionaryName } from '../codec/index.ts';
 import type { LinkEvent } from '../link/index.ts';
-
-/** Names of the shipped compression dictionaries, for people (the wire carries only the number). */
-const DICTIONARY_NAMES: Record<number, string> = { 0: 'none', 1: 'mail-v1 (trained mail headers)' };
 
 /**
  * One log line per link event, worded for an operator: what happened to which message, in words, with the
@@ -17,8 +15,8 @@ export function logLinkEvent(log: Logger, peer: string, e: LinkEvent): void {
       return log.debug(e, e.type);
     case 'up':
       return log.info(
-        { event: e.type, maxFrame: e.maxFrame, window: e.window, dictionary: DICTIONARY_NAMES[e.dictionary] ?? `v${e.dictionary}` },
-        `link to ${peer} up: frames up to ${e.maxFrame} bytes, ${e.window} in flight, compression dictionary ${DICTIONARY_NAMES[e.dictionary] ?? `v${e.dictionary}`}`,
+        { event: e.type, maxFrame: e.maxFrame, window: e.window, dictionary: dictionaryName(e.dictionary) },
+        `link to ${peer} up: frames up to ${e.maxFrame} bytes, ${e.window} in flight, compression dictionary ${dictionaryName(e.dictionary)}`,
       );
     case 'auth-failed':
       return log.error(e, `link to ${peer}: ${e.detail}; links[].key must name a file with the same key on both stations`);
