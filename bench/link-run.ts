@@ -3,7 +3,7 @@
 // makes them) and every byte a station puts on the air is attributed: RECORD frames to the message whose
 // transfer they carry, CUSTODY frames to the messages they confirm, the rest (hello, AUTH, acknowledgements,
 // turns) to the session.
-import { decodeBundle, isCodecError } from '../src/codec/index.ts';
+import { decodeBundle, isCodecError, type BundleContext } from '../src/codec/index.ts';
 import { KissDecoder } from '../src/codec/kiss.ts';
 import { LinkStation, MemoryOutbound, MemoryProgressStore, type InboundSink, type LinkPort, type SchedulerMode } from '../src/link/index.ts';
 import { createChannel, type ChannelEnd } from '../sim/channel.ts';
@@ -27,8 +27,8 @@ export interface BenchMessage {
   readonly priority?: number;
   readonly atMs?: number;
   readonly content: Uint8Array;
-  /** The bundle for the best dictionary both stations hold (`dictionary`). */
-  readonly bundle: (dictionary: number) => Uint8Array;
+  /** The bundle for the best dictionary both stations hold (`dictionary`), against the session's history if offered. */
+  readonly bundle: (dictionary: number, context?: BundleContext) => Uint8Array;
 }
 
 export interface LinkRun {
@@ -41,6 +41,8 @@ export interface LinkRun {
   /** Hello, AUTH, acknowledgements and turns: bytes no message's frames carry. */
   session: number;
   bundleBytes: number;
+  /** Each message's bundle as it crossed (made when its transfer opened, against the history then). */
+  bundleSize: Map<string, number>;
   contentBytes: number;
   /** When the last message was in the peer's custody, s after the start. */
   seconds: number;
@@ -74,8 +76,9 @@ function readVarint(b: Uint8Array, at: number): [number, number] | undefined {
 }
 
 /**
- * Which message a frame (KISS payload, before the MAC is checked) is for: protocol version 2's RECORD (OPEN names
- * the id and its transfer number, DATA the transfer number) and CUSTODY (the ids). Undefined for session frames.
+ * Which message a frame (KISS payload, before the MAC is checked) is for: protocol version 3's RECORD (OPEN names
+ * the id and its transfer number, DATA the transfer number) and CUSTODY (slot and id of each). Undefined for
+ * session frames.
  */
 function frameOwners(f: Uint8Array, xfers: Map<number, string>): string[] {
   const type = f[0]! & 0x0f;
@@ -99,7 +102,8 @@ function frameOwners(f: Uint8Array, xfers: Map<number, string>): string[] {
     const ids: string[] = [];
     let at = 2;
     for (let i = 0; i < f[1]!; i++) {
-      const t = text(at);
+      const slot = readVarint(f, at);
+      const t = slot && text(slot[1]);
       if (!t) break;
       ids.push(t[0]);
       at = t[1];
@@ -145,18 +149,20 @@ export async function runLink(spec: LinkSpec, messages: readonly BenchMessage[],
   const common = { key: KEY, duplex: L.duplex, bitRate: L.bitRate, bitsPerByte: L.bitsPerByte, turnaroundMs: L.turnaroundMs, latencyMs: L.propagationMs + 20, maxOverMs: L.overMs, scheduler: opts.scheduler ?? 'priority' } as const;
   const delivered = new Map<string, number>();
   let bundleBytes = 0;
+  const bundleSize = new Map<string, number>();
   const byId = new Map(messages.map((m) => [m.id, m]));
   const out = new MemoryOutbound();
   const station = (me: ChannelEnd, source: MemoryOutbound) => {
     const cfg = L[me];
     const sink: InboundSink = {
-      accept: async (id, bytes) => {
-        const b = decodeBundle(bytes, { maxContent: 64 * 1024 * 1024, maxRecipients: 1000, dictionaries: cfg.dictionaries });
+      accept: async (id, bytes, _openedAt, history) => {
+        const b = decodeBundle(bytes, { maxContent: 64 * 1024 * 1024, maxRecipients: 1000, dictionaries: cfg.dictionaries }, history);
         if (isCodecError(b)) throw new Error(`bundle ${id}: ${b.error}`);
         if (!Buffer.from(b.content).equals(Buffer.from(byId.get(id)!.content))) throw new Error(`bundle ${id} arrived different`);
         if (!delivered.has(id)) {
           delivered.set(id, clock.now());
           bundleBytes += bytes.length;
+          bundleSize.set(id, bytes.length);
         }
       },
     };
@@ -171,8 +177,10 @@ export async function runLink(spec: LinkSpec, messages: readonly BenchMessage[],
   const bravo = station('b', new MemoryOutbound());
   const dictionary = Math.max(0, ...L.a.dictionaries.filter((d) => L.b.dictionaries.includes(d)));
   messages.forEach((m, i) => {
-    const made = m.bundle(dictionary);
-    clock.setTimer(m.atMs ?? 0, () => out.add({ id: m.id, priority: m.priority ?? 0, queuedAt: clock.now() + i * 1e-6, bundle: made, size: made.length }));
+    // Made when its transfer opens, as the gateway does, so that it can be compressed against the session's history.
+    const alone = m.bundle(dictionary);
+    const bundle = (_dictionaries: readonly number[], context?: BundleContext) => (context ? m.bundle(dictionary, context) : alone);
+    clock.setTimer(m.atMs ?? 0, () => out.add({ id: m.id, priority: m.priority ?? 0, queuedAt: clock.now() + i * 1e-6, bundle, size: alone.length }));
   });
   alpha.start();
   bravo.start();
@@ -191,6 +199,7 @@ export async function runLink(spec: LinkSpec, messages: readonly BenchMessage[],
     perMessage,
     session,
     bundleBytes,
+    bundleSize,
     contentBytes: messages.reduce((a, m) => a + m.content.length, 0),
     seconds: (last - t0) / 1000,
     overs: channel.a.stats.keyUps + channel.b.stats.keyUps,

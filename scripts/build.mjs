@@ -12,7 +12,7 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: ['better-sqlite3', 'serialport', '@serialport/*', 'cbor-extract', 'pino', 'pino-pretty', 'tsx', 'esbuild'],
+  external: ['better-sqlite3', 'serialport', '@serialport/*', 'cbor-extract', 'pino', 'pino-pretty', 'tsx', 'esbuild', 'zstd-napi'],
   // CommonJS packages inside an ES module bundle still call require() for Node's own modules.
   banner: { js: "import { createRequire as __hfmailRequire } from 'node:module'; const require = __hfmailRequire(import.meta.url);" },
   sourcemap: 'linked',

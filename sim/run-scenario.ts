@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
-import { decodeBundle, encodeHello, encodeKiss, FrameType, isCodecError, NONCE_BYTES, PROTOCOL_VERSION } from '../src/codec/index.ts';
+import { decodeBundle, encodeHello, encodeKiss, FrameType, isCodecError, NONCE_BYTES, PROTOCOL_VERSION, type BundleContext } from '../src/codec/index.ts';
 import { LinkRefusal, LinkStation, MemoryOutbound, MemoryProgressStore, type InboundSink, type SchedulerMode } from '../src/link/index.ts';
 import { createChannel, type AttackerStats, type ChannelEnd } from './channel.ts';
 import { channelOptions, loadScenario, scenarioMessages, type Scenario, type ScenarioMessage } from './scenario.ts';
@@ -16,7 +16,7 @@ export interface RunOptions {
    * best one both stations hold; 0 is none). Default `simBundle`. The receiving side decodes what arrives as a
    * gateway does, so it must be a bundle.
    */
-  readonly bundle?: (m: ScenarioMessage, dictionary: number) => Uint8Array;
+  readonly bundle?: (m: ScenarioMessage, dictionary: number, context?: BundleContext) => Uint8Array;
   /** Folder that relative message files are read from. */
   readonly baseDir?: string;
 }
@@ -179,9 +179,10 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<R
     };
     // As a gateway does: decode with the dictionaries this side holds, refuse what it cannot read.
     const sink: InboundSink = {
-      accept: async (id, bytes) => {
-        const b = decodeBundle(bytes, { maxContent: 64 * 1024 * 1024, maxRecipients: 1000, dictionaries: cfg.dictionaries });
-        if (isCodecError(b)) throw new LinkRefusal('5.6.0', `bundle ${id} cannot be decoded here: ${b.error}: ${b.detail}`);
+      accept: async (id, bytes, _openedAt, history) => {
+        const b = decodeBundle(bytes, { maxContent: 64 * 1024 * 1024, maxRecipients: 1000, dictionaries: cfg.dictionaries }, history);
+        // One compressed against the session's history that does not decode is sent again without (4.6.0).
+        if (isCodecError(b)) throw new LinkRefusal(history ? '4.6.0' : '5.6.0', `bundle ${id} cannot be decoded here: ${b.error}: ${b.detail}`);
         if (b.id !== id) throw new LinkRefusal('5.6.0', `bundle ${id} names itself ${b.id}`);
         deliveries.push({ id, at: clock.now(), to: me, bundleBytes: bytes.length, content: b.content });
         progress();
@@ -204,9 +205,10 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<R
     // Made ahead with the dictionary the scenario gives both sides, for the size estimate; used if the hello agrees.
     const best = commonDictionary(mine, peer);
     const estimate = makeBundle(m, best);
-    const bundle = (peerDictionaries: readonly number[] | undefined) => {
+    const bundle = (peerDictionaries: readonly number[] | undefined, context?: BundleContext) => {
       // A link that does not pass the peer's hello dictionaries gets the ones the scenario gave the peer.
       const d = commonDictionary(mine, Array.isArray(peerDictionaries) ? peerDictionaries : peer);
+      if (context) return makeBundle(m, d, context);
       return d === best ? estimate : makeBundle(m, d);
     };
     clock.setTimer(m.atMs, () => {

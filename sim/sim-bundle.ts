@@ -1,11 +1,11 @@
-import { CURRENT_DICTIONARY_VERSION, encodeBundle } from '../src/codec/index.ts';
+import { CURRENT_DICTIONARY_VERSION, encodeBundle, type BundleContext } from '../src/codec/index.ts';
 import type { ScenarioMessage } from './scenario.ts';
 
 /**
  * A scenario message as the gateway would send it: a bundle with an envelope and the body compressed with
  * `dictionary` (a version both stations hold; 0 is none). Without one, the current dictionary.
  */
-export function simBundle(m: ScenarioMessage, dictionary: number = CURRENT_DICTIONARY_VERSION): Uint8Array {
+export function simBundle(m: ScenarioMessage, dictionary: number = CURRENT_DICTIONARY_VERSION, context?: BundleContext): Uint8Array {
   return encodeBundle(
     {
       id: m.id,
@@ -18,6 +18,7 @@ export function simBundle(m: ScenarioMessage, dictionary: number = CURRENT_DICTI
       content: m.content,
     },
     dictionary,
+    context,
   );
 }
 

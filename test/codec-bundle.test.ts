@@ -7,7 +7,9 @@ import fc from 'fast-check';
 import { Encoder } from 'cbor-x';
 import {
   BodyCodec,
+  bundleContext,
   bundleFromMessage,
+  bundleStream,
   compressBody,
   contentHash,
   decodeBundle,
@@ -21,6 +23,7 @@ import {
 } from '../src/codec/index.ts';
 import { buildMessage, buildRecipient } from './support/messages.ts';
 import { fieldReport, htmlProse, noise, realisticMail } from './support/mail-samples.ts';
+import { createRequire } from 'node:module';
 
 const notify = fc.oneof(fc.constant(null), fc.constant('NEVER' as const), fc.subarray(['SUCCESS', 'FAILURE', 'DELAY'] as const, { minLength: 1 }));
 const typed = fc.option(fc.record({ type: fc.constantFrom('rfc822', 'utf-8', 'x400'), address: fc.string({ minLength: 1, maxLength: 60 }) }), { nil: undefined });
@@ -258,7 +261,7 @@ test('bombs and lies: declared sizes are checked before inflating; over-inflatio
   assert.ok(process.memoryUsage().rss - rss0 < 48 * 1024 * 1024, 'refusing allocated what the peer declared');
   assert.equal(errorOf(base([BodyCodec.STORED, 0, 3, 0, new Uint8Array(8)], Uint8Array.of(1, 2, 3))), 'hash-mismatch');
   assert.equal(errorOf(base([BodyCodec.STORED, 9, 3, 0, new Uint8Array(8)], Uint8Array.of(1, 2, 3))), 'unknown-dictionary');
-  assert.equal(errorOf(base([BodyCodec.DEFLATE, 2, 3, 0, new Uint8Array(8)], Uint8Array.of(1, 2, 3)), { ...DEFAULT_LIMITS, dictionaries: [0, 1, 2] }), 'unknown-dictionary', 'advertised but not held');
+  assert.equal(errorOf(base([BodyCodec.DEFLATE, 9, 3, 0, new Uint8Array(8)], Uint8Array.of(1, 2, 3)), { ...DEFAULT_LIMITS, dictionaries: [0, 1, 2, 9] }), 'unknown-dictionary', 'advertised but not held');
   assert.equal(errorOf(base([BodyCodec.STORED, 0, 4, 0, new Uint8Array(8)], Uint8Array.of(1, 2, 3))), 'length-mismatch');
   assert.equal(errorOf(base([BodyCodec.DEFLATE, 0, 4, 0, new Uint8Array(8)], deflateRawSync(Uint8Array.of(1, 2, 3)))), 'length-mismatch');
   assert.equal(errorOf(base([7, 0, 3, 0, new Uint8Array(8)], Uint8Array.of(1, 2, 3))), 'bad-compression', 'unknown codec');
@@ -291,5 +294,65 @@ test('every truncation, random bytes and mutations give an error value, never a 
       assert.ok(isCodecError(r) || typeof r.id === 'string');
     }),
     { numRuns: 300 },
+  );
+});
+
+// ---- format 4: zstd with dictionary version 2, and the session's history --------------------------------------
+
+const zstd = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof import('zstd-napi/binding.js');
+
+test('zstd bundles (dictionary 2): byte-identical content; with a history, decodable only against the same bytes', () => {
+  const b = bundleFromMessage(buildMessage({ content: realisticMail[0]! }), 1_800_000_000_000);
+  const alone = encodeBundle(b, 2);
+  const back = decodeBundle(alone);
+  assert.ok(!isCodecError(back), JSON.stringify(back));
+  assert.ok(Buffer.from(back.content).equals(Buffer.from(b.content)));
+  assert.deepEqual(bundleContext(alone), { count: 0, excluded: [] });
+  assert.ok(alone.length < encodeBundle(b, 1).length, `zstd ${alone.length} B, deflate ${encodeBundle(b, 1).length} B`);
+  // A history holding a similar message: the bundle names it and is smaller.
+  const history = bundleStream(encodeBundle(bundleFromMessage(buildMessage({ content: realisticMail[0]! }), 1_800_000_000_000), 2)) as Uint8Array;
+  const withHistory = encodeBundle(b, 2, { count: 3, excluded: [2], history });
+  assert.deepEqual(bundleContext(withHistory), { count: 3, excluded: [2] });
+  assert.ok(withHistory.length < alone.length / 2, `${withHistory.length} B against the history, ${alone.length} B alone`);
+  const same = decodeBundle(withHistory, DEFAULT_LIMITS, history);
+  assert.ok(!isCodecError(same) && Buffer.from(same.content).equals(Buffer.from(b.content)));
+  assert.equal(errorOf(withHistory), 'no-context');
+  const other = Uint8Array.from(history).reverse(); // the same length and bytes, in another order
+  const wrong = decodeBundle(withHistory, DEFAULT_LIMITS, other);
+  assert.ok(isCodecError(wrong) && ['hash-mismatch', 'bad-compression', 'length-mismatch'].includes(wrong.error), isCodecError(wrong) ? wrong.error : 'decoded against another history');
+  // Without a zstd dictionary on both sides the history is not used.
+  assert.deepEqual(bundleContext(encodeBundle(b, 1, { count: 3, excluded: [], history })), { count: 0, excluded: [] });
+});
+
+test('zstd bundles: a bomb stops at the declared length, bytes after the frame and bad headers are refused, nothing throws', () => {
+  const base = (codec: number, contentLength: number, body: Uint8Array, ctx: unknown = 0, check = new Uint8Array(4)) => enc.encode([4, codec, 2, contentLength, 0, ctx, check, body]);
+  const cctx = new zstd.CCtx();
+  cctx.setParameter(zstd.CParameter.compressionLevel, 3);
+  const big = Buffer.alloc(64 * 1024 * 1024);
+  const bomb = Buffer.alloc(zstd.compressBound(big.length));
+  const bombBytes = bomb.subarray(0, cctx.compress2(bomb, big)); // 64 MiB of zeros in a few KB
+  cctx.loadDictionary(dictionaryFor(2)!);
+  const small = Buffer.alloc(1024);
+  const one = small.subarray(0, cctx.compress2(small, Buffer.from('hello')));
+  const t0 = process.hrtime.bigint();
+  const rss0 = process.memoryUsage().rss;
+  assert.equal(errorOf(base(BodyCodec.ZSTD, 1000, bombBytes)), 'too-large', 'zstd bomb');
+  assert.equal(errorOf(base(BodyCodec.ZSTD, 2 ** 30, bombBytes)), 'too-large', '1 GiB declared');
+  assert.ok(Number(process.hrtime.bigint() - t0) / 1e6 < 500, 'refusing took too long');
+  assert.ok(process.memoryUsage().rss - rss0 < 48 * 1024 * 1024, 'refusing allocated what the peer declared');
+  assert.equal(errorOf(base(BodyCodec.ZSTD, 5, Buffer.concat([one, Buffer.from([0])]))), 'bad-compression', 'a byte after the frame');
+  assert.equal(errorOf(base(BodyCodec.ZSTD, 5, Uint8Array.of(1, 2, 3))), 'bad-compression', 'not zstd');
+  assert.equal(errorOf(base(BodyCodec.ZSTD, 5, one)), 'hash-mismatch', 'the check decides');
+  assert.equal(errorOf(base(BodyCodec.ZSTD, 5, one, [0, 1])), 'schema', 'exclusions without a count');
+  assert.equal(errorOf(base(BodyCodec.ZSTD, 5, one, -1)), 'schema', 'a negative count');
+  assert.equal(errorOf(base(BodyCodec.ZSTD, 5, one, 0, new Uint8Array(8))), 'schema', 'a check of another length');
+  assert.equal(errorOf(base(BodyCodec.ZSTD, 5, one, [4, ...Array.from({ length: 65 }, (_, i) => i + 1)])), 'schema', 'too many exclusions');
+  assert.equal(errorOf(enc.encode([4, BodyCodec.ZSTD, 2, 5, 0, 0, new Uint8Array(4)])), 'schema', 'seven fields');
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat({ max: 5000 }), (junk, n) => {
+      const r = decodeBundle(base(BodyCodec.ZSTD, n, junk));
+      assert.ok(isCodecError(r));
+    }),
+    { seed: 11, numRuns: 300 },
   );
 });

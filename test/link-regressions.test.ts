@@ -683,7 +683,7 @@ test('frame size: at a constant BER of 1e-5 on a half-duplex link the frames sta
 
 test('a lost TURN: the receiver answers on its quiet timer, before the sender would resend the whole over', async () => {
   const CTRL = head(FrameType.CTRL);
-  assert.equal(CTRL, 0x24);
+  assert.equal(CTRL, 0x34);
   let dataSeen = false;
   let dropped = 0;
   const p = simPair({

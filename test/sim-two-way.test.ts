@@ -21,13 +21,13 @@ test('scenario: from, link.a/link.b and attack are read, with defaults', () => {
     attack: { forgedHelloEveryMs: 30000 },
   });
   assert.deepEqual(s.link.a, { frameSize: 512, window: 32, dictionaries: [0, 1] });
-  assert.deepEqual(s.link.b, { frameSize: 64, window: 8, dictionaries: [0, 1] });
+  assert.deepEqual(s.link.b, { frameSize: 64, window: 8, dictionaries: [0, 1, 2] });
   assert.deepEqual(s.attack, { forgedHelloEveryMs: 30000 });
   const msgs = scenarioMessages(s, () => 0.5, '.');
   assert.deepEqual(msgs.map((m) => [m.id, m.from]), [['msg-00000', 'b'], ['msg-00001', 'a']]);
   const plain = parseScenario(base);
   assert.equal(plain.attack, undefined);
-  assert.deepEqual(plain.link.b, { frameSize: 256, window: 128, dictionaries: [0, 1] });
+  assert.deepEqual(plain.link.b, { frameSize: 256, window: 128, dictionaries: [0, 1, 2] });
   const gen = parseScenario({ ...base, messages: { generate: { count: 3, sizeBytes: 600, from: 'b' } }, attack: { forgedHelloEveryS: 2 } });
   assert.ok(scenarioMessages(gen, () => 0.5, '.').every((m) => m.from === 'b'));
   assert.equal(gen.attack?.forgedHelloEveryMs, 2000);
@@ -42,7 +42,7 @@ test('scenario: bad from, link.a/link.b and attack keys are named', () => {
     [{ ...base, link: { bitRate: 2400, c: { window: 4 } } }, / f\.yaml: link\.c: unknown key$/],
     [{ ...base, link: { bitRate: 2400, b: { window: 0 } } }, / f\.yaml: link\.b\.window: Too small/],
     [{ ...base, link: { bitRate: 2400, b: 5 } }, / f\.yaml: link\.b: expected \{ frameSize, window, dictionaries \}$/],
-    [{ ...base, link: { bitRate: 2400, b: { dictionaries: [7] } } }, / f\.yaml: link\.b\.dictionaries\[0\]: dictionary version 7 is not one this build has \(0, 1\)$/],
+    [{ ...base, link: { bitRate: 2400, b: { dictionaries: [7] } } }, / f\.yaml: link\.b\.dictionaries\[0\]: dictionary version 7 is not one this build has \(0, 1, 2\)$/],
     [{ ...base, link: { bitRate: 2400, a: { dictionaries: [] } } }, / f\.yaml: link\.a\.dictionaries: list at least one dictionary version/],
     [{ ...base, link: { bitRate: 2400, a: { dictionaries: [1, 1] } } }, / f\.yaml: link\.a\.dictionaries: a dictionary version is listed twice$/],
     [{ ...base, attack: {} }, / f\.yaml: attack\.forgedHelloEveryMs: required \(or forgedHelloEveryS\)$/],
@@ -172,7 +172,8 @@ test('bundles: made with the best dictionary both stations hold', async () => {
     assert.deepEqual([r.delivered, r.corrupted], [5, 0], JSON.stringify(link));
     return [...used];
   };
-  assert.deepEqual(await dictionariesUsed({}), [1]);
+  assert.deepEqual(await dictionariesUsed({}), [2]);
+  assert.deepEqual(await dictionariesUsed({ b: { dictionaries: [0, 1] } }), [1]);
   assert.deepEqual(await dictionariesUsed({ b: { dictionaries: [0] } }), [0]);
   assert.deepEqual(await dictionariesUsed({ a: { dictionaries: [0] }, b: { dictionaries: [0, 1] } }), [0]);
 });

@@ -69,7 +69,10 @@ function sessionFrame(rng: Rng): SessionFrame {
     case 1:
       return { type: FrameType.CTRL, ack: rng.int(65536), flags: rng.int(4), over: rng.int(256), echo: rng.int(256), bitmap: rng.bytes(rng.size(64)) };
     case 2:
-      return { type: FrameType.CUSTODY, ids: Array.from({ length: rng.size(8) }, () => text(rng, 40)) };
+    {
+      const ids = Array.from({ length: rng.size(8) }, () => text(rng, 40));
+      return { type: FrameType.CUSTODY, ids, slots: ids.map(() => rng.int(1 << 20)) };
+    }
     default:
       return { type: FrameType.RECORD, seq: rng.int(65536), record: record(rng) };
   }

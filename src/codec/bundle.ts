@@ -3,6 +3,7 @@ import { Decoder, Encoder } from 'cbor-x';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Deadline, type DeadlineMode, type MailParams, type Notify, type NotifyCondition, type Priority, type PrioritySource, type QueuedMessage, type Recipient, type Submitter, type TypedAddress } from '../core/index.ts';
 import { compressBody, decompressBody } from './body-compression.ts';
 import type { CodecError } from './codec-error.ts';
+import { isZstdDictionary } from './dictionary.ts';
 
 /**
  * One message as it crosses the link: the whole envelope, absent parameters kept absent, deadlines as seconds
@@ -39,9 +40,27 @@ export interface DecodeLimits {
 }
 
 /** The station's default largest message (the gateway passes its configured one); the envelope is bounded apart. */
-export const DEFAULT_LIMITS: DecodeLimits = { maxContent: DEFAULT_MAX_MESSAGE_BYTES, maxRecipients: 1000, dictionaries: [0, 1] };
+export const DEFAULT_LIMITS: DecodeLimits = { maxContent: DEFAULT_MAX_MESSAGE_BYTES, maxRecipients: 1000, dictionaries: [0, 1, 2] };
 
+/**
+ * The session history a bundle is compressed against (docs/protocol.md, "Session context"): bundles the peer
+ * took into custody in this session, by their custody slot. `count` names slots 1..count, less `excluded`;
+ * `history` is the last CONTEXT_BYTES of their streams in slot order, which the receiver rebuilds the same way.
+ */
+export interface BundleContext {
+  readonly count: number;
+  readonly excluded: readonly number[];
+  readonly history: Uint8Array;
+}
+
+/** How much of the session's history a bundle may be compressed against: the tail of this many bytes. */
+export const CONTEXT_BYTES = 128 * 1024;
+
+/** Bundles made with a deflate dictionary (version 0 or 1). */
 const FORMAT = 3;
+/** Bundles made with a zstd dictionary (version 2 and up): a flat header, a 4-byte check, the session context. */
+const FORMAT_ZSTD = 4;
+const CHECK_BYTES = 4;
 const MAX_ENVELOPE = 64 * 1024;
 const SOURCES: readonly PrioritySource[] = ['mt-priority', 'draft-priority', 'header', 'policy'];
 const NOTIFY_BITS: Record<NotifyCondition, number> = { SUCCESS: 1, FAILURE: 2, DELAY: 4 };
@@ -87,11 +106,13 @@ export function contentHash(content: Uint8Array): Uint8Array {
 }
 
 /**
- * The bundle: `[format, [codec, dictionary, contentLength, envelopeLength, hash], compressed]`, where the
- * compressed stream is the content followed by the envelope (id first) as CBOR. The envelope comes after the
- * content so that deflate finds its addresses in the header fields it has just seen.
+ * The bundle: `[3, [codec, dictionary, contentLength, envelopeLength, hash], compressed]` with a deflate
+ * dictionary, `[4, codec, dictionary, contentLength, envelopeLength, context, check, compressed]` with a zstd
+ * one, where the compressed stream is the content followed by the envelope (id first) as CBOR, and `context` is
+ * 0 (none), the slot count, or `[count, excluded...]`. The envelope comes after the content so that the
+ * compressor finds its addresses in the header fields it has just seen.
  */
-export function encodeBundle(b: Bundle, dictionaryVersion: number): Uint8Array {
+export function encodeBundle(b: Bundle, dictionaryVersion: number, context?: BundleContext): Uint8Array {
   const deadline = (d?: RemainingDeadline) => (d ? [d.remainingSeconds, d.mode === 'R' ? 1 : 0, d.trace ? 1 : 0, d.requestedSeconds] : null);
   const typed = (t?: TypedAddress) => (t ? [t.type, t.address] : null);
   const p = b.params;
@@ -108,8 +129,87 @@ export function encodeBundle(b: Bundle, dictionaryVersion: number): Uint8Array {
     b.submitter ? [b.submitter.clientAddress, b.submitter.clientHostname, b.submitter.helo, b.submitter.user ?? null, b.submitter.trusted ? 1 : 0] : null,
   ]);
   const stream = Buffer.concat([b.content, envelope]);
+  if (isZstdDictionary(dictionaryVersion)) {
+    const ctx = context && context.count > 0 && context.history.length > 0 ? context : undefined;
+    const body = compressBody(stream, dictionaryVersion, ctx?.history);
+    const named = !ctx || body.codec !== 3 ? 0 : ctx.excluded.length ? [ctx.count, ...ctx.excluded] : ctx.count;
+    return encoder.encode([FORMAT_ZSTD, body.codec, body.dictionary || dictionaryVersion, b.content.length, envelope.length, named, contentHash(stream).subarray(0, CHECK_BYTES), body.bytes]);
+  }
   const body = compressBody(stream, dictionaryVersion);
   return encoder.encode([FORMAT, [body.codec, body.dictionary, b.content.length, envelope.length, contentHash(stream)], body.bytes]);
+}
+
+/** A bundle's outer layer: how its stream was compressed, and against which session history. */
+interface BundleHeader {
+  readonly codec: number;
+  readonly dictionary: number;
+  readonly contentLength: number;
+  readonly envelopeLength: number;
+  readonly context: { readonly count: number; readonly excluded: readonly number[] };
+  readonly hash: Uint8Array;
+  readonly compressed: Uint8Array;
+}
+
+function readHeader(bytes: Uint8Array): BundleHeader | CodecError {
+  const outer = cbor(bytes);
+  if ('error' in outer) return outer;
+  const bad = (detail: string): CodecError => ({ error: 'schema', detail });
+  const v = outer.value;
+  if (!Array.isArray(v)) return bad('not a bundle');
+  const nat = (x: unknown): x is number => isInt(x) && x >= 0;
+  if (v[0] === FORMAT_ZSTD) {
+    if (v.length !== 8) return bad('not a bundle');
+    const [, codec, dictionary, contentLength, envelopeLength, ctx, hash, compressed] = v as unknown[];
+    if (!nat(codec) || !nat(dictionary) || !nat(contentLength) || !nat(envelopeLength) || !(hash instanceof Uint8Array) || hash.length !== CHECK_BYTES) return bad('body header');
+    if (!(compressed instanceof Uint8Array)) return bad('body');
+    const list = Array.isArray(ctx) ? (ctx as unknown[]) : [ctx];
+    if (list.length === 0 || list.length > 1 + MAX_EXCLUDED || !list.every(nat) || (list.length > 1 && list[0] === 0)) return bad('context');
+    const [count, ...excluded] = list as number[];
+    return { codec, dictionary, contentLength, envelopeLength, context: { count: count!, excluded }, hash, compressed };
+  }
+  if (v.length !== 3) return bad('not a bundle');
+  const [format, info, compressed] = v as unknown[];
+  if (format !== FORMAT) return bad(`bundle format ${String(format)}`);
+  if (!Array.isArray(info) || info.length !== 5 || !info.slice(0, 4).every(nat) || !(info[4] instanceof Uint8Array) || info[4].length !== 8) return bad('body header');
+  if (!(compressed instanceof Uint8Array)) return bad('body');
+  const [codec, dictionary, contentLength, envelopeLength, hash] = info as [number, number, number, number, Uint8Array];
+  return { codec, dictionary, contentLength, envelopeLength, context: { count: 0, excluded: [] }, hash, compressed };
+}
+
+/** Most slots a bundle may leave out of its context. */
+const MAX_EXCLUDED = 64;
+
+/**
+ * The session history a bundle was compressed against (count 0: none), read from its header without inflating
+ * it: the link resolves it before the bundle is decoded. Undefined for bytes that are not a bundle.
+ */
+export function bundleContext(bytes: Uint8Array): { readonly count: number; readonly excluded: readonly number[] } | undefined {
+  const h = readHeader(bytes);
+  return 'error' in h ? undefined : h.context;
+}
+
+/**
+ * The stream a bundle carries (content, then envelope), inflated against `history`: what both stations add to
+ * the session's history once the receiver holds the message. Checked against the bundle's hash.
+ */
+export function bundleStream(bytes: Uint8Array, history?: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS): Uint8Array | CodecError {
+  const r = inflate(bytes, history, limits);
+  return 'error' in r ? r : r.stream;
+}
+
+function inflate(bytes: Uint8Array, history: Uint8Array | undefined, limits: DecodeLimits): { header: BundleHeader; stream: Uint8Array } | CodecError {
+  if (bytes.length > limits.maxContent + MAX_ENVELOPE) return { error: 'too-large', detail: `bundle of ${bytes.length} bytes` };
+  const h = readHeader(bytes);
+  if ('error' in h) return h;
+  // Declared sizes are checked before anything is inflated.
+  if (h.contentLength > limits.maxContent) return { error: 'too-large', detail: `content of ${h.contentLength} bytes declared; the limit is ${limits.maxContent}` };
+  if (h.envelopeLength > MAX_ENVELOPE) return { error: 'too-large', detail: `envelope of ${h.envelopeLength} bytes declared` };
+  if (!limits.dictionaries.includes(h.dictionary)) return { error: 'unknown-dictionary', detail: `dictionary version ${h.dictionary}` };
+  if (h.context.count > 0 && !history) return { error: 'no-context', detail: `compressed against session slots up to ${h.context.count}, which this station does not hold` };
+  const stream = decompressBody({ codec: h.codec, dictionary: h.dictionary, bytes: h.compressed }, h.contentLength + h.envelopeLength, h.context.count > 0 ? history : undefined);
+  if (!(stream instanceof Uint8Array)) return stream;
+  if (!Buffer.from(contentHash(stream).subarray(0, h.hash.length)).equals(Buffer.from(h.hash))) return { error: 'hash-mismatch', detail: 'content does not match its hash' };
+  return { header: h, stream };
 }
 
 /** null = absent, 0 = NEVER, else a bit set of SUCCESS / FAILURE / DELAY. */
@@ -126,26 +226,14 @@ function notifyValue(code: unknown): Notify | undefined {
   return (Object.keys(NOTIFY_BITS) as NotifyCondition[]).filter((c) => (code & NOTIFY_BITS[c]) !== 0);
 }
 
-export function decodeBundle(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS): Bundle | CodecError {
-  if (bytes.length > limits.maxContent + MAX_ENVELOPE) return { error: 'too-large', detail: `bundle of ${bytes.length} bytes` };
-  const outer = cbor(bytes);
-  if ('error' in outer) return outer;
+export function decodeBundle(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS, history?: Uint8Array): Bundle | CodecError {
+  const r = inflate(bytes, history, limits);
+  return 'error' in r ? r : decodeStream(r.stream, r.header.contentLength, limits);
+}
+
+/** The envelope and content of a stream inflated by bundleStream. */
+function decodeStream(stream: Uint8Array, contentLength: number, limits: DecodeLimits): Bundle | CodecError {
   const bad = (detail: string): CodecError => ({ error: 'schema', detail });
-  const v = outer.value;
-  if (!Array.isArray(v) || v.length !== 3) return bad('not a bundle');
-  const [format, info, compressed] = v as unknown[];
-  if (format !== FORMAT) return bad(`bundle format ${String(format)}`);
-  if (!Array.isArray(info) || info.length !== 5 || !info.slice(0, 4).every((x) => isInt(x) && x >= 0) || !(info[4] instanceof Uint8Array) || info[4].length !== 8)
-    return bad('body header');
-  if (!(compressed instanceof Uint8Array)) return bad('body');
-  const [codec, dictionary, contentLength, envelopeLength, hash] = info as [number, number, number, number, Uint8Array];
-  // Declared sizes are checked before anything is inflated.
-  if (contentLength > limits.maxContent) return { error: 'too-large', detail: `content of ${contentLength} bytes declared; the limit is ${limits.maxContent}` };
-  if (envelopeLength > MAX_ENVELOPE) return { error: 'too-large', detail: `envelope of ${envelopeLength} bytes declared` };
-  if (!limits.dictionaries.includes(dictionary)) return { error: 'unknown-dictionary', detail: `dictionary version ${dictionary}` };
-  const stream = decompressBody({ codec, dictionary, bytes: compressed }, contentLength + envelopeLength);
-  if (!(stream instanceof Uint8Array)) return stream;
-  if (!Buffer.from(contentHash(stream)).equals(Buffer.from(hash))) return { error: 'hash-mismatch', detail: 'content does not match its hash' };
   const env = cbor(stream.subarray(contentLength));
   if ('error' in env) return env;
   if (!Array.isArray(env.value) || env.value.length !== 9) return bad('envelope');
@@ -201,7 +289,8 @@ export function decodeBundle(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_L
 /** cbor-x behind a wall: whatever it throws becomes an error value. */
 function cbor(bytes: Uint8Array): { value: unknown } | CodecError {
   try {
-    return { value: decoder.decode(bytes) };
+    // A view of its own: cbor-x caches a DataView on the array it is given, which is the caller's.
+    return { value: decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)) };
   } catch (err) {
     const msg = (err as Error).message ?? String(err);
     return { error: /end of|Unexpected end/i.test(msg) ? 'truncated' : 'bad-cbor', detail: msg };

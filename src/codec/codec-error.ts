@@ -1,6 +1,6 @@
 /** Why a bundle could not be decoded: a value, never a throw past the codec. */
 export interface CodecError {
-  readonly error: 'truncated' | 'too-large' | 'bad-cbor' | 'schema' | 'bad-compression' | 'unknown-dictionary' | 'length-mismatch' | 'hash-mismatch';
+  readonly error: 'truncated' | 'too-large' | 'bad-cbor' | 'schema' | 'bad-compression' | 'unknown-dictionary' | 'length-mismatch' | 'hash-mismatch' | 'no-context';
   readonly detail: string;
 }
 

@@ -8,7 +8,7 @@ import { ByteReader, ByteWriter } from './byte-io.ts';
  * end in a CRC-32; every other frame ends in a truncated HMAC-SHA256 under the sender's session key, which
  * catches line damage as well as forgery and frames of other sessions.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export const FrameType = {
   HELLO: 1, // caller's hello: id, capabilities, nonce
@@ -97,7 +97,12 @@ export type SessionFrame =
       readonly echo: number;
     }
   | { readonly type: typeof FrameType.RECORD; readonly seq: number; readonly record: LinkRecord }
-  | { readonly type: typeof FrameType.CUSTODY; readonly ids: readonly string[] };
+  | {
+      readonly type: typeof FrameType.CUSTODY;
+      readonly ids: readonly string[];
+      /** Each id's custody slot in this session's history (0: none), in the same order (docs/protocol.md). */
+      readonly slots: readonly number[];
+    };
 
 export type FrameError = { readonly error: 'version' | 'type' | 'check' | 'malformed'; readonly detail: string };
 
@@ -172,7 +177,7 @@ export function encodeSession(f: SessionFrame, key: FrameKey): Uint8Array {
   else if (f.type === FrameType.CTRL) w.u16(f.ack).u8(f.flags).u8(f.over).u8(f.echo).blob(f.bitmap);
   else if (f.type === FrameType.CUSTODY) {
     w.u8(f.ids.length);
-    for (const id of f.ids) w.text(id);
+    f.ids.forEach((id, i) => w.varint(f.slots[i] ?? 0).text(id));
   } else {
     w.u16(f.seq).u8(f.record.kind);
     const r = f.record;
@@ -252,12 +257,15 @@ export function decodeSession(frame: Uint8Array, key: FrameKey, maxData: number)
   if (type === FrameType.CUSTODY) {
     const n = r.u8();
     const ids: string[] = [];
+    const slots: number[] = [];
     for (let i = 0; n !== null && i < n; i++) {
+      const slot = r.varint();
       const id = r.text(MAX_ID);
-      if (id === null) return bad('custody');
+      if (id === null || slot === null) return bad('custody');
       ids.push(id);
+      slots.push(slot);
     }
-    return n !== null && ended(r, frame) ? { type, ids } : bad('custody');
+    return n !== null && ended(r, frame) ? { type, ids, slots } : bad('custody');
   }
   if (type !== FrameType.RECORD) return { error: 'type', detail: `frame type ${type}` };
   const seq = r.u16();

@@ -34,7 +34,7 @@ export function commonDictionary(peerDictionaries: readonly number[]): number {
 export function linkOutbound(store: MessageStore, relay: RelayRunner, o: LinkEndpointOptions): LinkOutbound {
   return new LinkOutbound(store, o.peer, {
     now: () => o.clock.now(),
-    makeBundle: (m, recipients, dictionaries, now) => encodeBundle(bundleFromMessage({ ...m, recipients: [...recipients] }, now), commonDictionary(dictionaries)),
+    makeBundle: (m, recipients, dictionaries, now, context) => encodeBundle(bundleFromMessage({ ...m, recipients: [...recipients] }, now), commonDictionary(dictionaries), context),
     withdrawn: (id) => {
       o.log.warn({ msgId: id, peer: o.peer }, 'deadline passed before the link carried it; the peer confirmed it does not hold it');
       relay.linkWithdrawn(id, o.peer);
@@ -58,11 +58,14 @@ export class LinkInbound implements InboundSink {
     private readonly o: LinkEndpointOptions,
   ) {}
 
-  async accept(id: string, bytes: Uint8Array, openedAt: number): Promise<void> {
+  async accept(id: string, bytes: Uint8Array, openedAt: number, history?: Uint8Array): Promise<void> {
     // The content carries the sender's own trace lines on top of what its client sent (at most maxMessageSize
     // there too): a little room for them, so a message at the limit is not refused after crossing the radio.
-    const b = decodeBundle(bytes, { maxContent: this.o.maxMessageSize + TRACE_SLACK_BYTES, maxRecipients: 1000, dictionaries: SUPPORTED_DICTIONARY_VERSIONS });
+    const b = decodeBundle(bytes, { maxContent: this.o.maxMessageSize + TRACE_SLACK_BYTES, maxRecipients: 1000, dictionaries: SUPPORTED_DICTIONARY_VERSIONS }, history);
     if (isCodecError(b)) {
+      // Compressed against the session's messages and not decodable with the history rebuilt here: the sender
+      // makes it again without (never a bounce for what a history mismatch could cause).
+      if (history && b.error !== 'too-large') throw new LinkRefusal('4.6.0', `the bundle does not decode against this session's history at ${this.o.station}: ${b.error}`);
       if (b.error === 'too-large') throw new LinkRefusal('5.3.4', `message too big for ${this.o.station} (${this.o.maxMessageSize} bytes at most): ${b.detail}`);
       throw new LinkRefusal(b.error === 'unknown-dictionary' ? '5.6.5' : '5.6.0', `the bundle cannot be decoded at ${this.o.station}: ${b.error}: ${b.detail}`);
     }

@@ -1,3 +1,5 @@
+import type { BundleContext } from '../codec/index.ts';
+
 /**
  * What the link needs from the layers around it. The link owns these contracts; the queue implements them
  * (design.md section 2), and tests and the simulator use the in-memory versions below.
@@ -15,9 +17,10 @@ export interface OutboundItem {
   /**
    * The encoded bundle: what crosses the link, byte for byte. A function is called once, when the transfer
    * first opens, so that deadlines inside count from the first frame (design.md, DELIVERBY across the hop); it
-   * is given the dictionary versions the peer said it holds, and must compress with one of them.
+   * is given the dictionary versions the peer said it holds, and must compress with one of them, and the
+   * session's history (messages the peer holds), which it may compress against (docs/protocol.md).
    */
-  readonly bundle: Uint8Array | ((peerDictionaries: readonly number[]) => Uint8Array);
+  readonly bundle: Uint8Array | ((peerDictionaries: readonly number[], context?: BundleContext) => Uint8Array);
   /**
    * When a bundle made before (by an earlier run) was made, ms since the epoch: the deadlines inside count from
    * then. Without it, the moment the transfer first opens.
@@ -66,9 +69,10 @@ export class LinkRefusal extends Error {
 export interface InboundSink {
   /**
    * Resolves once the message is durable on this side; only then does the link confirm custody. `openedAt` is
-   * when the transfer's first record arrived: deadlines in the bundle count from then.
+   * when the transfer's first record arrived: deadlines in the bundle count from then. `history` is the session
+   * history the bundle names, rebuilt here (absent when it names none).
    */
-  accept(id: string, bundle: Uint8Array, openedAt: number): Promise<void>;
+  accept(id: string, bundle: Uint8Array, openedAt: number, history?: Uint8Array): Promise<void>;
 }
 
 /** Partial progress, so that a restart resumes from the last acknowledged byte. */

@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_BUNDLE_BYTES, type Clock, type Random, type Timer } from '../core/index.ts';
+import { bundleContext, bundleStream } from '../codec/bundle.ts';
 import { KissDecoder } from '../codec/kiss.ts';
 import {
   CtrlFlag,
@@ -26,6 +27,7 @@ import type { LinkPort } from './link-port.ts';
 import { Receiver, type CompletedBundle } from './receiver.ts';
 import { OverWriter } from './over-writer.ts';
 import { Sender, type Settled } from './sender.ts';
+import { STREAM_LIMITS } from './session-history.ts';
 
 export type LinkEvent =
   | { readonly type: 'up'; readonly peer: string; readonly dictionary: number; readonly maxFrame: number; readonly window: number }
@@ -509,7 +511,9 @@ export class LinkStation {
         return;
       }
       case FrameType.CUSTODY:
-        for (const id of f.ids) if (this.sender.custody(id)) this.settle({ outcome: 'custody', id });
+        f.ids.forEach((id, i) => {
+          if (this.sender.custody(id, f.slots[i])) this.settle({ outcome: 'custody', id });
+        });
         return;
       case FrameType.CTRL: {
         const turn = (f.flags & CtrlFlag.TURN) !== 0;
@@ -565,9 +569,18 @@ export class LinkStation {
   }
 
   private accept(done: CompletedBundle): void {
-    this.deps.sink.accept(done.id, done.bundle, done.openedAt).then(
+    // A bundle compressed against this session's history (docs/protocol.md, "Session context"): rebuilt from
+    // the slots it names, or refused for now when one is not held here (the sender makes it again without).
+    const named = bundleContext(done.bundle);
+    const history = named && named.count > 0 ? this.receiver.history.resolve(named.count, named.excluded) : undefined;
+    if (named && named.count > 0 && !history) {
+      this.receiver.failed(done.id, '4.6.0', `compressed against messages of the session that ${this.opts.station} no longer holds; send it without`);
+      return;
+    }
+    this.deps.sink.accept(done.id, done.bundle, done.openedAt, history).then(
       () => {
-        this.receiver.delivered(done.id);
+        const stream = bundleStream(done.bundle, history, STREAM_LIMITS);
+        this.receiver.delivered(done.id, stream instanceof Uint8Array ? stream : undefined, done.session);
         this.deps.onEvent?.({ type: 'delivered', id: done.id });
         if (this.isUp && this.channelFree()) this.beginOver();
       },
@@ -694,8 +707,8 @@ export class LinkStation {
 
   private writeCustody(): void {
     while (this.receiver.custody.length) {
-      const ids = this.receiver.custody.splice(0, 8);
-      this.out.writeSession({ type: FrameType.CUSTODY, ids }, this.session!.keys.send);
+      const some = this.receiver.custody.splice(0, 8);
+      this.out.writeSession({ type: FrameType.CUSTODY, ids: some.map((c) => c.id), slots: some.map((c) => c.slot) }, this.session!.keys.send);
     }
   }
 

@@ -3,6 +3,7 @@ import { HASH_BYTES, RecordKind, type LinkRecord } from '../codec/link-frame.ts'
 import type { ProgressStore } from './contracts.ts';
 import { sameBytes } from './handshake.ts';
 import { seqAdd, seqDiff } from './seq.ts';
+import { SessionHistory } from './session-history.ts';
 
 /** Most records held out of order, and so the width of the acknowledgement bitmap (64 bytes). */
 export const REORDER_WINDOW = 512;
@@ -29,6 +30,8 @@ export interface CompletedBundle {
   readonly id: string;
   readonly bundle: Uint8Array;
   readonly openedAt: number;
+  /** The session it completed in: a custody given in a later one has no slot in that one's history. */
+  readonly session: number;
 }
 
 /** A refusal the receiver sent, remembered so that the same offer is answered at once. */
@@ -50,8 +53,13 @@ export class Receiver {
   private readonly transfers = new Map<number, InTransfer>();
   /** Records arrived since the last acknowledgement. */
   owesAck = false;
-  /** Ids to confirm in the next CUSTODY frame. */
-  readonly custody: string[] = [];
+  /** Ids to confirm in the next CUSTODY frame, with their slots in this session's history (0: none). */
+  readonly custody: { readonly id: string; readonly slot: number }[] = [];
+  /** Messages taken in this session, by the slot their custody gave them: what the peer's bundles may name. */
+  readonly history = new SessionHistory();
+  private readonly slotOf = new Map<string, number>();
+  /** Sessions so far. */
+  session = 0;
   /** Records for the sender (RESUME, CANCELLED, REFUSE), sent reliably by our own sending side. */
   readonly replies: LinkRecord[] = [];
   /** Answers from the peer's receiver (RESUME, CANCELLED, REFUSE), for our own sending side, in sequence order. */
@@ -79,6 +87,9 @@ export class Receiver {
     this.transfers.clear();
     this.owesAck = false;
     this.replies.length = 0;
+    this.history.reset();
+    this.slotOf.clear();
+    this.session++;
   }
 
   onRecord(seq: number, record: LinkRecord, now = 0): CompletedBundle[] {
@@ -136,7 +147,7 @@ export class Receiver {
   private open(r: Extract<LinkRecord, { kind: typeof RecordKind.OPEN }>, arrivedAt: number, now: number): CompletedBundle | undefined {
     if (this.progress.isDelivered(this.peer, r.id)) {
       this.stats.duplicates++;
-      this.custody.push(r.id); // confirm again: the first confirmation may have been lost
+      this.custody.push(this.confirmation(r.id)); // confirm again: the first confirmation may have been lost
       return undefined;
     }
     if (this.accepting.has(r.id)) return undefined; // custody (or a refusal) follows once the sink has decided
@@ -146,7 +157,12 @@ export class Receiver {
     const deadlineAt = r.deadlineMs > 0 ? arrivedAt + r.deadlineMs : undefined;
     if (deadlineAt !== undefined && deadlineAt <= now) return void this.refuse(r.id, '5.4.7', 'delivery time expired before the radio link carried it', false);
     for (const [x, t] of this.transfers) if (t.id === r.id && x !== r.xfer) this.transfers.delete(x); // reopened under a new number
-    const prior = this.progress.received(this.peer, r.id);
+    let prior = this.progress.received(this.peer, r.id);
+    if (prior && r.offset === 0 && !sameStart(prior, r.data)) {
+      // What we hold is of an earlier bundle of the message (made again for this session): start afresh.
+      this.progress.forget(this.peer, r.id);
+      prior = undefined;
+    }
     const have = prior && prior.length <= r.total ? prior.length : 0;
     const t: InTransfer = {
       id: r.id,
@@ -174,7 +190,7 @@ export class Receiver {
 
   /** The sender withdraws a message: answered by CUSTODY when it is already held, CANCELLED when it never will be. */
   private cancel(id: string): void {
-    if (this.progress.isDelivered(this.peer, id)) return void this.custody.push(id);
+    if (this.progress.isDelivered(this.peer, id)) return void this.custody.push(this.confirmation(id));
     if (this.accepting.has(id)) return void this.cancelWhileAccepting.add(id);
     for (const [x, t] of this.transfers) if (t.id === id) this.transfers.delete(x);
     this.progress.forget(this.peer, id);
@@ -249,7 +265,7 @@ export class Receiver {
     // The sender withdraws it at its deadline; taking it later would give the message two outcomes.
     if (t.deadlineAt !== undefined && now > t.deadlineAt) return void this.refuse(t.id, '5.4.7', 'delivery time expired before the radio link carried it', false);
     this.accepting.add(t.id);
-    return { id: t.id, bundle, openedAt: t.openedAt };
+    return { id: t.id, bundle, openedAt: t.openedAt, session: this.session };
   }
 
   /**
@@ -263,18 +279,36 @@ export class Receiver {
     this.refuse(id, status, text, true);
   }
 
-  /** Called once the sink holds the message durably. */
-  delivered(id: string): void {
+  /**
+   * Called once the sink holds the message durably, with what its bundle carried (its stream) when it completed
+   * in `session`: in this session it takes the next slot of the history, which its custody tells the sender.
+   */
+  delivered(id: string, stream?: Uint8Array, session = this.session): void {
     this.accepting.delete(id);
     this.cancelWhileAccepting.delete(id);
     this.progress.markDelivered(this.peer, id);
-    this.custody.push(id);
+    if (stream && session === this.session) {
+      const slot = this.history.nextSlot();
+      this.history.add(slot, stream);
+      this.slotOf.set(id, slot);
+    }
+    this.custody.push(this.confirmation(id));
+  }
+
+  private confirmation(id: string): { id: string; slot: number } {
+    return { id, slot: this.slotOf.get(id) ?? 0 };
   }
 
   /** Whether the sink is still deciding about a message (its answer is owed). */
   get deciding(): boolean {
     return this.accepting.size > 0;
   }
+}
+
+/** Whether two byte strings agree where both have bytes. */
+function sameStart(a: Uint8Array, b: Uint8Array): boolean {
+  const n = Math.min(a.length, b.length);
+  return Buffer.from(a.buffer, a.byteOffset, n).equals(Buffer.from(b.buffer, b.byteOffset, n));
 }
 
 /** Longest text of a REFUSE record, in UTF-8 bytes. */

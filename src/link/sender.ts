@@ -1,3 +1,4 @@
+import { bundleContext, bundleStream, CONTEXT_BYTES, isZstdDictionary } from '../codec/index.ts';
 import { RecordKind, type LinkRecord } from '../codec/link-frame.ts';
 import type { OutboundItem, ProgressStore } from './contracts.ts';
 import { deferralMs, expiryAction, windowFor } from './decisions.ts';
@@ -6,6 +7,7 @@ import { bundleHash, REORDER_WINDOW } from './receiver.ts';
 import { pickNext, type SchedulerMode } from './scheduler.ts';
 import { TransferIndex } from './transfer-index.ts';
 import { seqAdd, seqDiff } from './seq.ts';
+import { SessionHistory, STREAM_LIMITS } from './session-history.ts';
 
 /**
  * Where a message stands with the peer. `sending`: its bytes go as the scheduler chooses. `cancelling`: its
@@ -22,6 +24,12 @@ interface OutTransfer {
   bytes?: Uint8Array;
   madeAt?: number;
   hash?: Uint8Array;
+  /** The session slots the bundle was compressed against (0: none): such a bundle lives only in this session. */
+  context: number;
+  /** What the bundle carries, inflated: added to the session's history once the peer holds the message. */
+  stream?: Uint8Array;
+  /** The peer could not rebuild the history a bundle named: the next one is made without. */
+  contextless: boolean;
   xfer: number;
   opened: boolean;
   /** Next byte to send for the first time. */
@@ -106,7 +114,9 @@ export class Sender {
   private limits: SessionLimits;
   private readonly loss: LossEstimator;
   private lastSent?: string;
-  readonly stats = { records: 0, retransmissions: 0, dataBytes: 0, resegmented: 0 };
+  /** Messages the peer holds in this session, by its custody slot: what new bundles may be compressed against. */
+  readonly history = new SessionHistory();
+  readonly stats = { records: 0, retransmissions: 0, dataBytes: 0, resegmented: 0, remade: 0 };
 
   constructor(
     private readonly peer: string,
@@ -144,7 +154,10 @@ export class Sender {
     this.control.length = 0;
     this.spill = [];
     this.byXfer.clear();
+    this.history.reset();
     for (const t of this.transfers.values()) {
+      // A bundle compressed against the old session's history cannot be decoded in this one: made again.
+      if (t.context > 0 && t.state !== 'cancelling') this.unmake(t);
       if (t.opened && inFlight.has(t.item.id)) t.probing = true;
       t.opened = false;
       t.quietTurns = 0;
@@ -166,7 +179,7 @@ export class Sender {
     for (const item of items) {
       if (this.transfers.get(item.id)) continue;
       // A bundle made by an earlier run was on the air before: the peer may hold more of it than it acknowledged.
-      const t: OutTransfer = { item, state: 'sending', xfer: -1, opened: false, nextOffset: 0, quietTurns: 0, probing: item.madeAt !== undefined, retryAt: 0, deferrals: 0, stamp: 0 };
+      const t: OutTransfer = { item, state: 'sending', context: 0, contextless: false, xfer: -1, opened: false, nextOffset: 0, quietTurns: 0, probing: item.madeAt !== undefined, retryAt: 0, deferrals: 0, stamp: 0 };
       t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, item.id));
       this.transfers.add(t);
     }
@@ -200,10 +213,11 @@ export class Sender {
     return 'asked';
   }
 
-  /** CUSTODY from the peer: true when it settles a message of ours. */
-  custody(id: string): boolean {
+  /** CUSTODY from the peer (with the slot it gave the message in this session's history): true when it settles a message of ours. */
+  custody(id: string, slot = 0): boolean {
     const t = this.transfers.get(id);
     if (!t) return false;
+    if (slot > 0 && t.stream) this.history.add(slot, t.stream);
     this.settle(t);
     return true;
   }
@@ -225,6 +239,17 @@ export class Sender {
       return r.status.endsWith('.4.7') ? { outcome: 'withdrawn', id: r.id } : { outcome: 'refused', id: r.id, status: r.status, text: r.text };
     }
     if (t.state === 'cancelling') return undefined; // the CANCEL is answered separately
+    if (t.context > 0 && r.status.startsWith('4.6.')) {
+      // The peer could not rebuild the history the bundle names (it restarted, or let those slots go): the
+      // same message goes again at once, compressed without it.
+      if (t.opened) this.byXfer.delete(t.xfer);
+      t.opened = false;
+      t.contextless = true;
+      this.unmake(t);
+      this.neuter(r.id);
+      this.transfers.file(t);
+      return undefined;
+    }
     const retryInMs = deferralMs(t.deferrals++);
     if (t.opened) this.byXfer.delete(t.xfer);
     t.opened = false;
@@ -623,15 +648,38 @@ export class Sender {
     this.over++;
   }
 
-  /** The transfer's bundle, made on first use for the dictionaries the peer holds. */
+  /**
+   * The transfer's bundle, made on first use for the dictionaries the peer holds, offered this session's history
+   * (docs/protocol.md, "Session context"). Its stream is kept for the history, to be added once the peer holds it.
+   */
   private materialize(t: OutTransfer): Uint8Array {
     if (!t.bytes) {
       const b = t.item.bundle;
-      t.bytes = typeof b === 'function' ? b.call(t.item, this.limits.dictionaries) : b; // a method of the item, or a function
+      const offered = t.contextless ? undefined : this.history.offer();
+      t.bytes = typeof b === 'function' ? b.call(t.item, this.limits.dictionaries, offered) : b; // a method of the item, or a function
       t.hash = bundleHash(t.bytes);
+      t.context = bundleContext(t.bytes)?.count ?? 0;
+      // Only a peer with a zstd dictionary compresses against a history.
+      if (this.limits.dictionaries.some(isZstdDictionary)) {
+        const stream = bundleStream(t.bytes, t.context > 0 ? offered?.history : undefined, STREAM_LIMITS);
+        if (stream instanceof Uint8Array) t.stream = stream.length > CONTEXT_BYTES ? Uint8Array.prototype.slice.call(stream, stream.length - CONTEXT_BYTES) : stream;
+      }
       if (t.nextOffset > t.bytes.length) t.nextOffset = 0;
     }
     return t.bytes;
+  }
+
+  /** Forgets a bundle made against a history that is gone: the next open makes it again, from its first byte. */
+  private unmake(t: OutTransfer): void {
+    delete t.bytes;
+    delete t.hash;
+    delete t.stream;
+    delete t.madeAt;
+    t.context = 0;
+    t.nextOffset = 0;
+    t.probing = false;
+    this.stats.remade++;
+    this.progress.setSentOffset(this.peer, t.item.id, 0);
   }
 }
 

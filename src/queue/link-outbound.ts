@@ -2,6 +2,16 @@ import { failpoint, type QueuedMessage, type Recipient } from '../core/index.ts'
 import type { LinkItemRow as ItemRow, MessageStore } from './message-store.ts';
 
 /**
+ * Messages of the session the peer holds, offered by the link to compress a bundle against (the codec's
+ * BundleContext, satisfied structurally): a bundle made with one lives only in that session.
+ */
+export interface SessionContext {
+  readonly count: number;
+  readonly excluded: readonly number[];
+  readonly history: Uint8Array;
+}
+
+/**
  * A message waiting for the radio link, as the link's scheduler sees it (the link's OutboundItem, satisfied
  * structurally: the queue does not import the link): ids, priority, deadlines and size, never the body. The
  * bundle is made, from the stored message, only when its transfer first opens.
@@ -13,7 +23,7 @@ export interface LinkItem {
   readonly queuedAt: number;
   readonly size: number;
   readonly madeAt?: number;
-  bundle(peerDictionaries: readonly number[]): Uint8Array;
+  bundle(peerDictionaries: readonly number[], context?: SessionContext): Uint8Array;
 }
 
 /**
@@ -37,15 +47,15 @@ class QueuedLinkItem implements LinkItem {
     if (deadline !== null) this.deadline = deadline;
   }
 
-  bundle(peerDictionaries: readonly number[]): Uint8Array {
-    return this.outbound.bundleOf(this.id, peerDictionaries);
+  bundle(peerDictionaries: readonly number[], context?: SessionContext): Uint8Array {
+    return this.outbound.bundleOf(this.id, peerDictionaries, context);
   }
 }
 
 /** What the queue cannot do itself: make a bundle (the codec), and the outcomes that need the relay's DSN rules. */
 export interface LinkOutboundDeps {
   /** The bundle of `message` for the recipients the link carries, compressed with one of the peer's dictionaries. */
-  makeBundle(message: QueuedMessage, recipients: readonly Recipient[], peerDictionaries: readonly number[], now: number): Uint8Array;
+  makeBundle(message: QueuedMessage, recipients: readonly Recipient[], peerDictionaries: readonly number[], now: number, context?: SessionContext): Uint8Array;
   /** A deadline passed and the peer confirmed it does not hold the message. */
   withdrawn(id: string, now: number): void;
   /** The peer will not take it, for good. */
@@ -85,16 +95,20 @@ export class LinkOutbound {
 
   /**
    * The bundle for a message, made when its first frame goes and kept: a transfer resumed after a restart must
-   * send the same bytes, and say how old they are (the deadlines inside count from when they were made).
+   * send the same bytes, and say how old they are (the deadlines inside count from when they were made). One
+   * compressed against the session's messages is not kept: it cannot outlive the session, and the link makes it
+   * again in the next (a bundle kept from before is still sent as it is).
    */
-  bundleOf(id: string, dictionaries: readonly number[]): Uint8Array {
+  bundleOf(id: string, dictionaries: readonly number[], context?: SessionContext): Uint8Array {
     const now = this.deps.now();
-    return this.store.link.bundle(this.peer, id, () => {
+    const make = () => {
       const m = this.store.get(id);
       if (!m) throw new Error(`message ${id} is no longer in the queue`);
       const mine = m.recipients.filter((rc) => rc.state === 'queued' && rc.route.kind === 'link' && rc.route.target === this.peer);
-      return this.deps.makeBundle(m, mine, dictionaries, now);
-    }, now);
+      return this.deps.makeBundle(m, mine, dictionaries, now, context);
+    };
+    if (context && context.count > 0) return this.store.link.kept(this.peer, id) ?? make();
+    return this.store.link.bundle(this.peer, id, make, now);
   }
 
   custodyConfirmed(id: string): void {

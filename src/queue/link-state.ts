@@ -40,6 +40,11 @@ export class LinkState {
     return b;
   }
 
+  /** The bundle stored for a message by an earlier offer, if any. */
+  kept(peer: string, id: string): Uint8Array | undefined {
+    return (this.s.bundle!.get(peer, id) as { bundle: Buffer } | undefined)?.bundle;
+  }
+
   /** When the stored bundle was made (its deadlines count from then), if one is stored. */
   madeAt(peer: string, id: string): number | undefined {
     return (this.s.madeAt!.get(peer, id) as { t: number | null } | undefined)?.t ?? undefined;
