@@ -1,8 +1,8 @@
 // A message as the gateway stores and sends it: what a client submitted, with the front end's Received line in
-// front, the envelope from MAIL FROM / RCPT TO, encoded with the codec's bundle encoder exactly as
-// src/gateway/link-endpoint.ts does (bundleFromMessage, then encodeBundle with the best common dictionary).
-import { bundleFromMessage, encodeBundle, type BundleContext } from '../src/codec/index.ts';
+// front, the envelope from MAIL FROM / RCPT TO, made into a bundle by the gateway's own linkBundle.
+import type { BundleContext } from '../src/codec/index.ts';
 import type { QueuedMessage } from '../src/core/index.ts';
+import { linkBundle } from '../src/gateway/link-bundle.ts';
 import { receivedField, withProtocol } from '../src/mail/index.ts';
 
 export interface Submission {
@@ -53,5 +53,5 @@ export function queuedMessage(s: Submission): QueuedMessage {
 
 /** The bundle the gateway sends for `s`, compressed with `dictionary` (the best both stations hold). */
 export function gatewayBundle(s: Submission, dictionary: number, context?: BundleContext): Uint8Array {
-  return encodeBundle(bundleFromMessage(queuedMessage(s), s.at), dictionary, context);
+  return linkBundle(queuedMessage(s), s.at, dictionary, context);
 }

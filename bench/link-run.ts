@@ -5,6 +5,7 @@
 // turns) to the session.
 import { decodeBundle, isCodecError, type BundleContext } from '../src/codec/index.ts';
 import { KissDecoder } from '../src/codec/kiss.ts';
+import { contentOf } from '../src/gateway/link-bundle.ts';
 import { LinkStation, MemoryOutbound, MemoryProgressStore, type InboundSink, type LinkPort, type SchedulerMode } from '../src/link/index.ts';
 import { createChannel, type ChannelEnd } from '../sim/channel.ts';
 import { channelOptions, parseScenario, type ScenarioLink } from '../sim/scenario.ts';
@@ -77,10 +78,10 @@ function readVarint(b: Uint8Array, at: number): [number, number] | undefined {
 
 /**
  * Which message a frame (KISS payload, before the MAC is checked) is for: protocol version 3's RECORD (OPEN names
- * the id and its transfer number, DATA the transfer number) and CUSTODY (slot and id of each). Undefined for
+ * the id and its transfer number, DATA the transfer number) and CUSTODY (each by id or by the transfer number). Undefined for
  * session frames.
  */
-function frameOwners(f: Uint8Array, xfers: Map<number, string>): string[] {
+function frameOwners(f: Uint8Array, xfers: Map<number, string>, peerXfers: Map<number, string>): string[] {
   const type = f[0]! & 0x0f;
   const text = (at: number): [string, number] | undefined => {
     const l = readVarint(f, at);
@@ -102,8 +103,18 @@ function frameOwners(f: Uint8Array, xfers: Map<number, string>): string[] {
     const ids: string[] = [];
     let at = 2;
     for (let i = 0; i < f[1]!; i++) {
-      const slot = readVarint(f, at);
-      const t = slot && text(slot[1]);
+      const tag = readVarint(f, at);
+      if (!tag) break;
+      if (tag[0] % 2 === 1) {
+        // By the transfer number the peer's OPEN gave.
+        const xfer = readVarint(f, tag[1]);
+        if (!xfer) break;
+        const id = peerXfers.get(xfer[0]);
+        if (id) ids.push(id);
+        at = xfer[1];
+        continue;
+      }
+      const t = text(tag[1]);
       if (!t) break;
       ids.push(t[0]);
       at = t[1];
@@ -129,7 +140,7 @@ export async function runLink(spec: LinkSpec, messages: readonly BenchMessage[],
     return {
       write(data) {
         const frames = kiss.push(data);
-        const owners = frames.map((f) => frameOwners(f.payload, xfers[me]));
+        const owners = frames.map((f) => frameOwners(f.payload, xfers[me], xfers[me === 'a' ? 'b' : 'a']));
         const weights = frames.map((f) => f.payload.length);
         const sum = weights.reduce((a, w) => a + w, 0) || 1;
         frames.forEach((_, i) => {
@@ -156,9 +167,9 @@ export async function runLink(spec: LinkSpec, messages: readonly BenchMessage[],
     const cfg = L[me];
     const sink: InboundSink = {
       accept: async (id, bytes, _openedAt, history) => {
-        const b = decodeBundle(bytes, { maxContent: 64 * 1024 * 1024, maxRecipients: 1000, dictionaries: cfg.dictionaries }, history);
+        const b = decodeBundle(bytes, { maxContent: 64 * 1024 * 1024, maxRecipients: 1000, dictionaries: cfg.dictionaries }, history, id);
         if (isCodecError(b)) throw new Error(`bundle ${id}: ${b.error}`);
-        if (!Buffer.from(b.content).equals(Buffer.from(byId.get(id)!.content))) throw new Error(`bundle ${id} arrived different`);
+        if (!Buffer.from(contentOf(b)).equals(Buffer.from(byId.get(id)!.content))) throw new Error(`bundle ${id} arrived different`);
         if (!delivered.has(id)) {
           delivered.set(id, clock.now());
           bundleBytes += bytes.length;

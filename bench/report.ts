@@ -58,8 +58,9 @@ function onAirSection(r: OnAirResult, corpus: string, docs: string): string {
 What is counted, per message:
 
 - **hfmail**: the bundle exactly as the gateway makes it (the front end's Received line in front of the message,
-  the envelope from MAIL FROM/RCPT TO, \`bundleFromMessage\` and \`encodeBundle\` with the best dictionary both
-  stations hold; the envelope's sender is the Return-Path or From address, its recipients the To and Cc
+  the envelope from MAIL FROM/RCPT TO, the gateway's \`linkBundle\` with the best dictionary both stations hold,
+  made when its transfer opens, against the session's history of messages the peer already holds; the
+  envelope's sender is the Return-Path or From address, its recipients the To and Cc
   addresses, at most 20), carried by two real \`LinkStation\`s over the simulator's channel in virtual time
   (${L.bitRate} bit/s, ${L.duplex} duplex, ${L.turnaroundMs} ms turnaround, frames up to ${L.frameSize} bytes, overs of
   ${(L.overMs ?? 30000) / 1000} s, no errors), every byte both stations put on the air: KISS framing and escaping,
@@ -93,7 +94,8 @@ below the B2F conversion in every size class: ${b2fClasses.every((c) => c.meanRa
 Making a bundle (the codec's compression, the envelope, CBOR) took ${r.meanBundleMs} ms per message on average and
 ${r.maxBundleMs} ms at most on this machine (target ≤ 100 ms).
 The B2F conversion drops most header fields (Received chains, Message-ID, MIME structure, HTML alternatives),
-which hfmail carries byte-identical; today's codec compresses each message alone.
+which hfmail carries byte-identical; an HTML-only message becomes its text alone (a newsletter of images can
+come down to a few hundred bytes), so for large HTML mail B2F's figure is that of a different, shorter message.
 `;
 }
 

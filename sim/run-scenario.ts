@@ -180,7 +180,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<R
     // As a gateway does: decode with the dictionaries this side holds, refuse what it cannot read.
     const sink: InboundSink = {
       accept: async (id, bytes, _openedAt, history) => {
-        const b = decodeBundle(bytes, { maxContent: 64 * 1024 * 1024, maxRecipients: 1000, dictionaries: cfg.dictionaries }, history);
+        const b = decodeBundle(bytes, { maxContent: 64 * 1024 * 1024, maxRecipients: 1000, dictionaries: cfg.dictionaries }, history, id);
         // One compressed against the session's history that does not decode is sent again without (4.6.0).
         if (isCodecError(b)) throw new LinkRefusal(history ? '4.6.0' : '5.6.0', `bundle ${id} cannot be decoded here: ${b.error}: ${b.detail}`);
         if (b.id !== id) throw new LinkRefusal('5.6.0', `bundle ${id} names itself ${b.id}`);

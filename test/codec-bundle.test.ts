@@ -304,7 +304,7 @@ const zstd = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof im
 test('zstd bundles (dictionary 2): byte-identical content; with a history, decodable only against the same bytes', () => {
   const b = bundleFromMessage(buildMessage({ content: realisticMail[0]! }), 1_800_000_000_000);
   const alone = encodeBundle(b, 2);
-  const back = decodeBundle(alone);
+  const back = decodeBundle(alone, DEFAULT_LIMITS, undefined, b.id);
   assert.ok(!isCodecError(back), JSON.stringify(back));
   assert.ok(Buffer.from(back.content).equals(Buffer.from(b.content)));
   assert.deepEqual(bundleContext(alone), { count: 0, excluded: [] });
@@ -314,7 +314,8 @@ test('zstd bundles (dictionary 2): byte-identical content; with a history, decod
   const withHistory = encodeBundle(b, 2, { count: 3, excluded: [2], history });
   assert.deepEqual(bundleContext(withHistory), { count: 3, excluded: [2] });
   assert.ok(withHistory.length < alone.length / 2, `${withHistory.length} B against the history, ${alone.length} B alone`);
-  const same = decodeBundle(withHistory, DEFAULT_LIMITS, history);
+  assert.equal(errorOf(alone), 'schema', 'format 4 leaves the id to the transfer');
+  const same = decodeBundle(withHistory, DEFAULT_LIMITS, history, b.id);
   assert.ok(!isCodecError(same) && Buffer.from(same.content).equals(Buffer.from(b.content)));
   assert.equal(errorOf(withHistory), 'no-context');
   const other = Uint8Array.from(history).reverse(); // the same length and bytes, in another order

@@ -66,8 +66,8 @@ const sessionFrame: fc.Arbitrary<SessionFrame> = fc.oneof(
   fc.record({ type: fc.constant(FrameType.RECORD), seq: fc.nat(0xffff), record }),
   fc.record({ type: fc.constant(FrameType.CTRL), ack: fc.nat(0xffff), bitmap: fc.uint8Array({ maxLength: 64 }), flags: fc.nat(3), over: fc.nat(255), echo: fc.nat(255) }),
   fc
-    .array(fc.tuple(fc.string({ minLength: 1, maxLength: 30 }), fc.nat({ max: 1 << 30 })), { maxLength: 8 })
-    .map((es) => ({ type: FrameType.CUSTODY, ids: es.map((e) => e[0]), slots: es.map((e) => e[1]) })),
+    .array(fc.tuple(fc.string({ minLength: 1, maxLength: 30 }), fc.nat({ max: 1 << 30 }), fc.option(fc.nat({ max: 0xffff }), { nil: undefined })), { maxLength: 8 })
+    .map((es) => ({ type: FrameType.CUSTODY, entries: es.map(([id, slot, xfer]) => (xfer === undefined ? { slot, id } : { slot, xfer })) })),
   fc.record({ type: fc.constant(FrameType.AUTH), proof: fc.uint8Array({ minLength: 16, maxLength: 16 }) }),
 ) as fc.Arbitrary<SessionFrame>;
 
@@ -107,8 +107,9 @@ test('every frame type is at least 15 bytes before KISS (TNCs such as Direwolf d
   const smallest: SessionFrame[] = [
     { type: FrameType.AUTH, proof: new Uint8Array(16) },
     { type: FrameType.CTRL, ack: 0, bitmap: new Uint8Array(0), flags: 0, over: 0, echo: 0 },
-    { type: FrameType.CUSTODY, ids: [], slots: [] },
-    { type: FrameType.CUSTODY, ids: ['x'], slots: [0] },
+    { type: FrameType.CUSTODY, entries: [] },
+    { type: FrameType.CUSTODY, entries: [{ slot: 0, id: 'x' }] },
+    { type: FrameType.CUSTODY, entries: [{ slot: 1, xfer: 0 }] },
     { type: FrameType.RECORD, seq: 0, record: { kind: RecordKind.DATA, xfer: 0, offset: 0, data: new Uint8Array(0) } },
     { type: FrameType.RECORD, seq: 0, record: { kind: RecordKind.OPEN, xfer: 0, total: 0, id: 'x', hash: new Uint8Array(8), ageMs: 0, deadlineMs: 0, offset: 0, data: new Uint8Array(0) } },
     { type: FrameType.RECORD, seq: 0, record: { kind: RecordKind.CANCEL, id: 'x' } },

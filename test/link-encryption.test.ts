@@ -17,7 +17,7 @@ test('sealed frames: every type round-trips, the shortest is padded to 15 bytes,
   const frames: SessionFrame[] = [
     { type: FrameType.AUTH, proof: new Uint8Array(16).fill(3) },
     { type: FrameType.CTRL, ack: 7, bitmap: new Uint8Array(0), flags: 1, over: 2, echo: 1 },
-    { type: FrameType.CUSTODY, ids: ['m1', 'm2'], slots: [1, 0] },
+    { type: FrameType.CUSTODY, entries: [{ slot: 1, id: 'm1' }, { slot: 0, xfer: 7 }] },
     { type: FrameType.RECORD, seq: 5, record: { kind: RecordKind.RESUME, xfer: 1, offset: 0 } },
     { type: FrameType.RECORD, seq: 6, record: { kind: RecordKind.DATA, xfer: 1, offset: 100, data: new Uint8Array(200).fill(0x41) } },
     { type: FrameType.RECORD, seq: 7, record: { kind: RecordKind.REFUSE, id: 'm3', status: '5.3.4', text: 'too big' } },

@@ -81,7 +81,7 @@ function pair(n: number, seed: number, hooks: PairHooks = {}) {
   };
   const sink: InboundSink = {
     accept: async (id, bytes, _openedAt, history) => {
-      const b = decodeBundle(bytes, undefined, history);
+      const b = decodeBundle(bytes, undefined, history, id);
       if (isCodecError(b)) {
         refusedHere.push(id);
         throw new LinkRefusal(history ? '4.6.0' : '5.6.0', `${b.error}: ${b.detail}`);

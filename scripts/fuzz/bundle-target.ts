@@ -5,7 +5,7 @@ import type { QueuedMessage } from '../../src/core/index.ts';
 import { mutate, Rng } from './rng.ts';
 import { fail, hex, sameBytes, type DecoderTarget } from './target.ts';
 
-const LIMITS: DecodeLimits = { maxContent: 256 * 1024, maxRecipients: 100, dictionaries: [0, 1] };
+const LIMITS: DecodeLimits = { maxContent: 256 * 1024, maxRecipients: 100, dictionaries: [0, 1, 2] };
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
@@ -19,6 +19,9 @@ interface BundleInput {
 
 let corpus: { bundle: Bundle; bytes: Uint8Array; stream: Uint8Array; contentLength: number }[] = [];
 let bombs: Uint8Array[] = [];
+/** Format 4 (zstd, dictionary 2): the id is the transfer's, given to the decoder, as the link does. */
+let zstdCorpus: { bundle: Bundle; bytes: Uint8Array }[] = [];
+const TRANSFER_ID = 'fuzz-transfer';
 
 function address(rng: Rng): string {
   const local = rng.pick(['ops', 'a', 'jörg', 'x.y+z', 'very-long-'.repeat(rng.int(20))]);
@@ -77,6 +80,12 @@ export const bundleTarget: DecoderTarget<BundleInput> = {
       const { stream, contentLength } = storedForm(bytes);
       return { bundle: b, bytes, stream, contentLength };
     });
+    zstdCorpus = Array.from({ length: 16 }, (_, i) => {
+      const bytes = encodeBundle({ ...bundleFromMessage(message(rng, 100 + i), 1_800_000_000_000), id: TRANSFER_ID }, 2);
+      const bundle = decodeBundle(bytes, LIMITS, undefined, TRANSFER_ID);
+      if (isCodecError(bundle)) throw new Error(`corpus bundle ${i} (format 4) does not decode: ${bundle.error} ${bundle.detail}`);
+      return { bundle, bytes };
+    });
     // 64 MiB of zeros in 64 KB, declared small and declared at the limit.
     const zeros = deflateRawSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
     bombs = [wrap(1, 0, 1000, 10, new Uint8Array(8), zeros), wrap(1, 0, LIMITS.maxContent, 65536, new Uint8Array(8), zeros), wrap(2, 0, 5, 5, new Uint8Array(8), zeros)];
@@ -86,6 +95,10 @@ export const bundleTarget: DecoderTarget<BundleInput> = {
     const r = rng.int(50);
     const reencode = rng.chance(0.01);
     if (r === 0) return { bytes: rng.pick(bombs), original: null, reencode };
+    if (r < 10) {
+      const z = rng.pick(zstdCorpus);
+      return r < 6 ? { bytes: z.bytes, original: z.bundle, reencode } : { bytes: mutate(rng, z.bytes), original: null, reencode };
+    }
     if (r < 5) return { bytes: c.bytes, original: c.bundle, reencode };
     if (r < 25) return { bytes: mutate(rng, c.bytes), original: null, reencode };
     // The stream stored (codec 0) with a valid hash: the decoder gets past the hash to the envelope's checks.
@@ -97,7 +110,7 @@ export const bundleTarget: DecoderTarget<BundleInput> = {
     return { bytes: wrap(0, rng.chance(0.9) ? 0 : rng.int(300), contentLength, envelopeLength, contentHash(stream), stream), original: null, reencode };
   },
   check({ bytes, original, reencode }: BundleInput): void {
-    const b = decodeBundle(bytes, LIMITS);
+    const b = decodeBundle(bytes, LIMITS, undefined, TRANSFER_ID);
     if (isCodecError(b)) {
       if (original) fail(`a valid bundle did not decode: ${b.error} ${b.detail}`);
       return;

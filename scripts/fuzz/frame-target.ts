@@ -71,7 +71,7 @@ function sessionFrame(rng: Rng): SessionFrame {
     case 2:
     {
       const ids = Array.from({ length: rng.size(8) }, () => text(rng, 40));
-      return { type: FrameType.CUSTODY, ids, slots: ids.map(() => rng.int(1 << 20)) };
+      return { type: FrameType.CUSTODY, entries: ids.map((id) => (rng.chance(0.5) ? { slot: rng.int(1 << 20), id } : { slot: rng.int(1 << 20), xfer: rng.int(65536) })) };
     }
     default:
       return { type: FrameType.RECORD, seq: rng.int(65536), record: record(rng) };

@@ -20,7 +20,26 @@ export interface Bundle {
   readonly recipients: readonly BundleRecipient[];
   readonly receivedAt: number;
   readonly submitter?: Submitter;
+  /** The sending gateway's own Received line, taken off `content` and made again by the receiver (format 4). */
+  readonly trace?: BundleTrace;
   readonly content: Uint8Array;
+}
+
+/**
+ * The fields of the Received line a gateway put on top of the message when it accepted it, which the receiving
+ * gateway writes again byte for byte (docs/protocol.md, "Bundles"); its id is the bundle's.
+ */
+export interface BundleTrace {
+  readonly by: string;
+  readonly protocol: string;
+  readonly helo: string;
+  readonly clientAddress: string;
+  readonly clientHostname?: string;
+  /** The recipient its `for` clause names, if it has one. */
+  readonly forRecipient?: string;
+  readonly priority: number;
+  /** ms since the epoch, whole seconds. */
+  readonly date: number;
 }
 
 export interface RemainingDeadline {
@@ -116,8 +135,12 @@ export function encodeBundle(b: Bundle, dictionaryVersion: number, context?: Bun
   const deadline = (d?: RemainingDeadline) => (d ? [d.remainingSeconds, d.mode === 'R' ? 1 : 0, d.trace ? 1 : 0, d.requestedSeconds] : null);
   const typed = (t?: TypedAddress) => (t ? [t.type, t.address] : null);
   const p = b.params;
-  const envelope = encoder.encode([
-    b.id,
+  const zstd = isZstdDictionary(dictionaryVersion);
+  if (b.trace && !zstd) throw new RangeError('a bundle without its Received line needs a zstd dictionary (format 4)');
+  const t = b.trace;
+  const fields: unknown[] = [
+    // Format 4 leaves the id to the transfer's OPEN, which names it already.
+    zstd ? null : b.id,
     [b.priority.value, SOURCES.indexOf(b.priority.source), b.priority.requested ?? null],
     deadline(b.by),
     deadline(b.aby),
@@ -127,9 +150,11 @@ export function encodeBundle(b: Bundle, dictionaryVersion: number, context?: Bun
     b.recipients.map((r) => [r.address, notifyCode(r.notify), r.orcpt && r.orcpt.address === r.address ? [r.orcpt.type] : typed(r.orcpt), typed(r.arcpt)]),
     b.receivedAt,
     b.submitter ? [b.submitter.clientAddress, b.submitter.clientHostname, b.submitter.helo, b.submitter.user ?? null, b.submitter.trusted ? 1 : 0] : null,
-  ]);
+  ];
+  if (zstd) fields.push(t ? [t.by, t.protocol, t.helo, t.clientAddress, t.clientHostname ?? null, t.forRecipient ?? null, t.priority, Math.floor(t.date / 1000) - Math.floor(b.receivedAt / 1000)] : null);
+  const envelope = encoder.encode(fields);
   const stream = Buffer.concat([b.content, envelope]);
-  if (isZstdDictionary(dictionaryVersion)) {
+  if (zstd) {
     const ctx = context && context.count > 0 && context.history.length > 0 ? context : undefined;
     const body = compressBody(stream, dictionaryVersion, ctx?.history);
     const named = !ctx || body.codec !== 3 ? 0 : ctx.excluded.length ? [ctx.count, ...ctx.excluded] : ctx.count;
@@ -141,6 +166,7 @@ export function encodeBundle(b: Bundle, dictionaryVersion: number, context?: Bun
 
 /** A bundle's outer layer: how its stream was compressed, and against which session history. */
 interface BundleHeader {
+  readonly format: number;
   readonly codec: number;
   readonly dictionary: number;
   readonly contentLength: number;
@@ -165,7 +191,7 @@ function readHeader(bytes: Uint8Array): BundleHeader | CodecError {
     const list = Array.isArray(ctx) ? (ctx as unknown[]) : [ctx];
     if (list.length === 0 || list.length > 1 + MAX_EXCLUDED || !list.every(nat) || (list.length > 1 && list[0] === 0)) return bad('context');
     const [count, ...excluded] = list as number[];
-    return { codec, dictionary, contentLength, envelopeLength, context: { count: count!, excluded }, hash, compressed };
+    return { format: FORMAT_ZSTD, codec, dictionary, contentLength, envelopeLength, context: { count: count!, excluded }, hash, compressed };
   }
   if (v.length !== 3) return bad('not a bundle');
   const [format, info, compressed] = v as unknown[];
@@ -173,7 +199,7 @@ function readHeader(bytes: Uint8Array): BundleHeader | CodecError {
   if (!Array.isArray(info) || info.length !== 5 || !info.slice(0, 4).every(nat) || !(info[4] instanceof Uint8Array) || info[4].length !== 8) return bad('body header');
   if (!(compressed instanceof Uint8Array)) return bad('body');
   const [codec, dictionary, contentLength, envelopeLength, hash] = info as [number, number, number, number, Uint8Array];
-  return { codec, dictionary, contentLength, envelopeLength, context: { count: 0, excluded: [] }, hash, compressed };
+  return { format: FORMAT, codec, dictionary, contentLength, envelopeLength, context: { count: 0, excluded: [] }, hash, compressed };
 }
 
 /** Most slots a bundle may leave out of its context. */
@@ -226,19 +252,25 @@ function notifyValue(code: unknown): Notify | undefined {
   return (Object.keys(NOTIFY_BITS) as NotifyCondition[]).filter((c) => (code & NOTIFY_BITS[c]) !== 0);
 }
 
-export function decodeBundle(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS, history?: Uint8Array): Bundle | CodecError {
+/**
+ * The bundle of a transfer: `history` is the session history it names (if any), `transferId` the id its OPEN
+ * named (a format 4 envelope leaves it out).
+ */
+export function decodeBundle(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS, history?: Uint8Array, transferId?: string): Bundle | CodecError {
   const r = inflate(bytes, history, limits);
-  return 'error' in r ? r : decodeStream(r.stream, r.header.contentLength, limits);
+  return 'error' in r ? r : decodeStream(r.stream, r.header, limits, transferId);
 }
 
 /** The envelope and content of a stream inflated by bundleStream. */
-function decodeStream(stream: Uint8Array, contentLength: number, limits: DecodeLimits): Bundle | CodecError {
+function decodeStream(stream: Uint8Array, header: BundleHeader, limits: DecodeLimits, transferId?: string): Bundle | CodecError {
+  const { contentLength, format } = header;
   const bad = (detail: string): CodecError => ({ error: 'schema', detail });
   const env = cbor(stream.subarray(contentLength));
   if ('error' in env) return env;
-  if (!Array.isArray(env.value) || env.value.length !== 9) return bad('envelope');
-  const [id, prio, by, aby, sender, params, rcpts, receivedAt, submitter] = env.value as unknown[];
-  if (!isText(id, 255) || id === '') return bad('id');
+  if (!Array.isArray(env.value) || env.value.length !== (format === FORMAT_ZSTD ? 10 : 9)) return bad('envelope');
+  const [named, prio, by, aby, sender, params, rcpts, receivedAt, submitter, traceFields] = env.value as unknown[];
+  const id = format === FORMAT_ZSTD && named === null ? transferId : named;
+  if (!isText(id, 255) || id === '') return bad(named === null ? 'id: none in the bundle, and no transfer named one' : 'id');
   if (!Array.isArray(prio) || prio.length !== 3 || !isInt(prio[0]) || prio[0] < -9 || prio[0] > 9 || !isInt(prio[1]) || !SOURCES[prio[1]] || !(prio[2] === null || (isInt(prio[2]) && Math.abs(prio[2]) <= 99)))
     return bad('priority');
   const priority: Priority = prio[2] === null ? { value: prio[0], source: SOURCES[prio[1]]! } : { value: prio[0], source: SOURCES[prio[1]]!, requested: prio[2] };
@@ -267,6 +299,14 @@ function decodeStream(stream: Uint8Array, contentLength: number, limits: DecodeL
       return bad('submitter');
     sub = { clientAddress: submitter[0], clientHostname: submitter[1], helo: submitter[2], ...(submitter[3] !== null ? { user: submitter[3] } : {}), trusted: submitter[4] === 1 };
   }
+  let trace: BundleTrace | undefined;
+  if (traceFields !== undefined && traceFields !== null) {
+    const f = traceFields as unknown[];
+    if (!Array.isArray(f) || f.length !== 8 || !isText(f[0], 255) || !isText(f[1], 32) || !isText(f[2], 255) || !isText(f[3], 64) || !(f[4] === null || isText(f[4], 255)) || !(f[5] === null || isText(f[5], MAX_TEXT)) || !isInt(f[6]) || Math.abs(f[6]) > 9 || !isInt(f[7]) || Math.abs(f[7]) > 999_999_999 || !isInt(receivedAt))
+      return bad('trace');
+    const date = (Math.floor(receivedAt / 1000) + f[7]) * 1000;
+    trace = { by: f[0], protocol: f[1], helo: f[2], clientAddress: f[3], ...(f[4] !== null ? { clientHostname: f[4] as string } : {}), ...(f[5] !== null ? { forRecipient: f[5] as string } : {}), priority: f[6], date };
+  }
   const p: { -readonly [K in keyof Bundle['params']]: Bundle['params'][K] } = { smtputf8: utf8 === 1 };
   if (envid !== null) p.envid = envid as string;
   if (ret !== null) p.ret = RETS[ret as 0 | 1];
@@ -282,6 +322,7 @@ function decodeStream(stream: Uint8Array, contentLength: number, limits: DecodeL
     recipients,
     receivedAt,
     ...(sub ? { submitter: sub } : {}),
+    ...(trace ? { trace } : {}),
     content: Buffer.from(stream.subarray(0, contentLength)),
   };
 }

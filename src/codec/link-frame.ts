@@ -97,12 +97,13 @@ export type SessionFrame =
       readonly echo: number;
     }
   | { readonly type: typeof FrameType.RECORD; readonly seq: number; readonly record: LinkRecord }
-  | {
-      readonly type: typeof FrameType.CUSTODY;
-      readonly ids: readonly string[];
-      /** Each id's custody slot in this session's history (0: none), in the same order (docs/protocol.md). */
-      readonly slots: readonly number[];
-    };
+  | { readonly type: typeof FrameType.CUSTODY; readonly entries: readonly CustodyEntry[] };
+
+/**
+ * One message the receiver holds: named by its id, or, for a transfer of this session, by the transfer number
+ * its OPEN gave (a few bytes instead of the id); with its slot in the session's history (0: none).
+ */
+export type CustodyEntry = { readonly slot: number } & ({ readonly id: string } | { readonly xfer: number });
 
 export type FrameError = { readonly error: 'version' | 'type' | 'check' | 'malformed'; readonly detail: string };
 
@@ -176,8 +177,11 @@ export function encodeSession(f: SessionFrame, key: FrameKey): Uint8Array {
   if (f.type === FrameType.AUTH) w.bytes(f.proof);
   else if (f.type === FrameType.CTRL) w.u16(f.ack).u8(f.flags).u8(f.over).u8(f.echo).blob(f.bitmap);
   else if (f.type === FrameType.CUSTODY) {
-    w.u8(f.ids.length);
-    f.ids.forEach((id, i) => w.varint(f.slots[i] ?? 0).text(id));
+    w.u8(f.entries.length);
+    for (const e of f.entries) {
+      if ('xfer' in e) w.varint(e.slot * 2 + 1).varint(e.xfer);
+      else w.varint(e.slot * 2).text(e.id);
+    }
   } else {
     w.u16(f.seq).u8(f.record.kind);
     const r = f.record;
@@ -256,16 +260,22 @@ export function decodeSession(frame: Uint8Array, key: FrameKey, maxData: number)
   }
   if (type === FrameType.CUSTODY) {
     const n = r.u8();
-    const ids: string[] = [];
-    const slots: number[] = [];
+    const entries: CustodyEntry[] = [];
     for (let i = 0; n !== null && i < n; i++) {
-      const slot = r.varint();
-      const id = r.text(MAX_ID);
-      if (id === null || slot === null) return bad('custody');
-      ids.push(id);
-      slots.push(slot);
+      const tag = r.varint();
+      if (tag === null) return bad('custody');
+      const slot = Math.floor(tag / 2);
+      if (tag % 2 === 1) {
+        const xfer = r.varint();
+        if (xfer === null || xfer > 0xffff) return bad('custody');
+        entries.push({ slot, xfer });
+      } else {
+        const id = r.text(MAX_ID);
+        if (id === null) return bad('custody');
+        entries.push({ slot, id });
+      }
     }
-    return n !== null && ended(r, frame) ? { type, ids, slots } : bad('custody');
+    return n !== null && ended(r, frame) ? { type, entries } : bad('custody');
   }
   if (type !== FrameType.RECORD) return { error: 'type', detail: `frame type ${type}` };
   const seq = r.u16();

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { bundleFromMessage, decodeBundle, encodeBundle, isCodecError, mailParamsFromBundle, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
+import { decodeBundle, isCodecError, mailParamsFromBundle, SUPPORTED_DICTIONARY_VERSIONS } from '../codec/index.ts';
+import { contentOf, linkBundle } from './link-bundle.ts';
 import { failpoint, storageFault, type Clock, type QueuedMessage, type Recipient, type Route } from '../core/index.ts';
 import { LinkRefusal, type InboundSink, type ProgressStore } from '../link/index.ts';
 import { countReceived, headerFields, rfc5322Date } from '../mail/index.ts';
@@ -34,7 +35,7 @@ export function commonDictionary(peerDictionaries: readonly number[]): number {
 export function linkOutbound(store: MessageStore, relay: RelayRunner, o: LinkEndpointOptions): LinkOutbound {
   return new LinkOutbound(store, o.peer, {
     now: () => o.clock.now(),
-    makeBundle: (m, recipients, dictionaries, now, context) => encodeBundle(bundleFromMessage({ ...m, recipients: [...recipients] }, now), commonDictionary(dictionaries), context),
+    makeBundle: (m, recipients, dictionaries, now, context) => linkBundle({ ...m, recipients: [...recipients] }, now, commonDictionary(dictionaries), context),
     withdrawn: (id) => {
       o.log.warn({ msgId: id, peer: o.peer }, 'deadline passed before the link carried it; the peer confirmed it does not hold it');
       relay.linkWithdrawn(id, o.peer);
@@ -61,7 +62,7 @@ export class LinkInbound implements InboundSink {
   async accept(id: string, bytes: Uint8Array, openedAt: number, history?: Uint8Array): Promise<void> {
     // The content carries the sender's own trace lines on top of what its client sent (at most maxMessageSize
     // there too): a little room for them, so a message at the limit is not refused after crossing the radio.
-    const b = decodeBundle(bytes, { maxContent: this.o.maxMessageSize + TRACE_SLACK_BYTES, maxRecipients: 1000, dictionaries: SUPPORTED_DICTIONARY_VERSIONS }, history);
+    const b = decodeBundle(bytes, { maxContent: this.o.maxMessageSize + TRACE_SLACK_BYTES, maxRecipients: 1000, dictionaries: SUPPORTED_DICTIONARY_VERSIONS }, history, id);
     if (isCodecError(b)) {
       // Compressed against the session's messages and not decodable with the history rebuilt here: the sender
       // makes it again without (never a bounce for what a history mismatch could cause).
@@ -70,8 +71,9 @@ export class LinkInbound implements InboundSink {
       throw new LinkRefusal(b.error === 'unknown-dictionary' ? '5.6.5' : '5.6.0', `the bundle cannot be decoded at ${this.o.station}: ${b.error}: ${b.detail}`);
     }
     if (b.id !== id) throw new LinkRefusal('5.6.0', `the bundle names itself ${b.id}, not ${id}`);
+    const content = contentOf(b);
     // RFC 5321 6.3: too many Received fields is a loop; our own line comes on top of those it has.
-    const received = countReceived(headerFields(b.content)) + 1;
+    const received = countReceived(headerFields(content)) + 1;
     if (received >= this.o.maxReceived) throw new LinkRefusal('5.4.6', `routing loop detected at ${this.o.station}: ${received} Received header fields`);
     const now = this.o.clock.now();
     // Deadlines count from when the transfer began (design.md: the receiver subtracts the transfer time); whole
@@ -88,7 +90,7 @@ export class LinkInbound implements InboundSink {
       priority: b.priority,
       recipients,
       submitter: { clientAddress: `link:${this.o.peer}`, clientHostname: '', helo: this.o.peer, trusted: true, ...(b.submitter?.user ? { user: b.submitter.user } : {}) },
-      content: Buffer.concat([Buffer.from(trace, 'utf8'), b.content]),
+      content: Buffer.concat([Buffer.from(trace, 'utf8'), content]),
     };
     let taken: ReturnType<MessageStore['takeFromLink']>;
     try {

@@ -511,9 +511,10 @@ export class LinkStation {
         return;
       }
       case FrameType.CUSTODY:
-        f.ids.forEach((id, i) => {
-          if (this.sender.custody(id, f.slots[i])) this.settle({ outcome: 'custody', id });
-        });
+        for (const e of f.entries) {
+          const id = 'id' in e ? e.id : this.sender.idOfXfer(e.xfer);
+          if (id !== undefined && this.sender.custody(id, e.slot)) this.settle({ outcome: 'custody', id });
+        }
         return;
       case FrameType.CTRL: {
         const turn = (f.flags & CtrlFlag.TURN) !== 0;
@@ -580,7 +581,7 @@ export class LinkStation {
     this.deps.sink.accept(done.id, done.bundle, done.openedAt, history).then(
       () => {
         const stream = bundleStream(done.bundle, history, STREAM_LIMITS);
-        this.receiver.delivered(done.id, stream instanceof Uint8Array ? stream : undefined, done.session);
+        this.receiver.delivered(done.id, stream instanceof Uint8Array ? stream : undefined, done.session, done.xfer);
         this.deps.onEvent?.({ type: 'delivered', id: done.id });
         if (this.isUp && this.channelFree()) this.beginOver();
       },
@@ -694,7 +695,10 @@ export class LinkStation {
       this.counts.authBytes += auth.length;
       this.out.write(auth);
     }
-    if (this.receiver.owesAck) this.writeCtrl(0);
+    // An over of custody only (half duplex, a clean channel) lets its TURN carry the acknowledgement: one frame
+    // instead of two. Otherwise the acknowledgement goes first, and the TURN repeats it.
+    const recordsFollow = this.receiver.replies.length > 0 || this.sender.hasWork() || this.sender.hasUnacked();
+    if (this.receiver.owesAck && (this.opts.duplex === 'full' || recordsFollow || this.sender.lossRate >= 0.05)) this.writeCtrl(0);
     this.writeCustody();
     for (const r of this.receiver.replies.splice(0)) this.sender.queueControl(r);
     this.pump();
@@ -707,8 +711,7 @@ export class LinkStation {
 
   private writeCustody(): void {
     while (this.receiver.custody.length) {
-      const some = this.receiver.custody.splice(0, 8);
-      this.out.writeSession({ type: FrameType.CUSTODY, ids: some.map((c) => c.id), slots: some.map((c) => c.slot) }, this.session!.keys.send);
+      this.out.writeSession({ type: FrameType.CUSTODY, entries: this.receiver.custody.splice(0, 8) }, this.session!.keys.send);
     }
   }
 

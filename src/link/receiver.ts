@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HASH_BYTES, RecordKind, type LinkRecord } from '../codec/link-frame.ts';
+import { HASH_BYTES, RecordKind, type CustodyEntry, type LinkRecord } from '../codec/link-frame.ts';
 import type { ProgressStore } from './contracts.ts';
 import { sameBytes } from './handshake.ts';
 import { seqAdd, seqDiff } from './seq.ts';
@@ -32,6 +32,8 @@ export interface CompletedBundle {
   readonly openedAt: number;
   /** The session it completed in: a custody given in a later one has no slot in that one's history. */
   readonly session: number;
+  /** Its transfer number in that session. */
+  readonly xfer: number;
 }
 
 /** A refusal the receiver sent, remembered so that the same offer is answered at once. */
@@ -53,8 +55,11 @@ export class Receiver {
   private readonly transfers = new Map<number, InTransfer>();
   /** Records arrived since the last acknowledgement. */
   owesAck = false;
-  /** Ids to confirm in the next CUSTODY frame, with their slots in this session's history (0: none). */
-  readonly custody: { readonly id: string; readonly slot: number }[] = [];
+  /** Messages to confirm in the next CUSTODY frame, with their slots in this session's history (0: none). */
+  readonly custody: CustodyEntry[] = [];
+  /** Transfer numbers of this session and their messages, while each names one message (the sender has not wrapped). */
+  private readonly xferIds = new Map<number, string>();
+  private xfersReused = false;
   /** Messages taken in this session, by the slot their custody gave them: what the peer's bundles may name. */
   readonly history = new SessionHistory();
   private readonly slotOf = new Map<string, number>();
@@ -89,6 +94,8 @@ export class Receiver {
     this.replies.length = 0;
     this.history.reset();
     this.slotOf.clear();
+    this.xferIds.clear();
+    this.xfersReused = false;
     this.session++;
   }
 
@@ -145,9 +152,12 @@ export class Receiver {
   }
 
   private open(r: Extract<LinkRecord, { kind: typeof RecordKind.OPEN }>, arrivedAt: number, now: number): CompletedBundle | undefined {
+    const known = this.xferIds.get(r.xfer);
+    if (known !== undefined && known !== r.id) this.xfersReused = true; // the sender's numbers wrapped: ids only from now on
+    this.xferIds.set(r.xfer, r.id);
     if (this.progress.isDelivered(this.peer, r.id)) {
       this.stats.duplicates++;
-      this.custody.push(this.confirmation(r.id)); // confirm again: the first confirmation may have been lost
+      this.custody.push(this.confirmation(r.id, r.xfer)); // confirm again: the first confirmation may have been lost
       return undefined;
     }
     if (this.accepting.has(r.id)) return undefined; // custody (or a refusal) follows once the sink has decided
@@ -265,7 +275,7 @@ export class Receiver {
     // The sender withdraws it at its deadline; taking it later would give the message two outcomes.
     if (t.deadlineAt !== undefined && now > t.deadlineAt) return void this.refuse(t.id, '5.4.7', 'delivery time expired before the radio link carried it', false);
     this.accepting.add(t.id);
-    return { id: t.id, bundle, openedAt: t.openedAt, session: this.session };
+    return { id: t.id, bundle, openedAt: t.openedAt, session: this.session, xfer: t.xfer };
   }
 
   /**
@@ -283,7 +293,7 @@ export class Receiver {
    * Called once the sink holds the message durably, with what its bundle carried (its stream) when it completed
    * in `session`: in this session it takes the next slot of the history, which its custody tells the sender.
    */
-  delivered(id: string, stream?: Uint8Array, session = this.session): void {
+  delivered(id: string, stream?: Uint8Array, session = this.session, xfer?: number): void {
     this.accepting.delete(id);
     this.cancelWhileAccepting.delete(id);
     this.progress.markDelivered(this.peer, id);
@@ -292,11 +302,13 @@ export class Receiver {
       this.history.add(slot, stream);
       this.slotOf.set(id, slot);
     }
-    this.custody.push(this.confirmation(id));
+    this.custody.push(this.confirmation(id, session === this.session ? xfer : undefined));
   }
 
-  private confirmation(id: string): { id: string; slot: number } {
-    return { id, slot: this.slotOf.get(id) ?? 0 };
+  /** A custody entry: by the transfer number of this session when it names only this message, else by id. */
+  private confirmation(id: string, xfer?: number): CustodyEntry {
+    const slot = this.slotOf.get(id) ?? 0;
+    return xfer !== undefined && !this.xfersReused && this.xferIds.get(xfer) === id ? { slot, xfer } : { slot, id };
   }
 
   /** Whether the sink is still deciding about a message (its answer is owed). */

@@ -106,6 +106,13 @@ export class Sender {
   private readonly transfers: TransferIndex<OutTransfer>;
   private readonly byXfer = new Map<number, OutTransfer>();
   private nextXfer = 0;
+  /**
+   * Every transfer number given in this session, and its message: the peer may confirm custody by number. Only
+   * while numbers are not reused: once they wrap (65,536 transfers in one session) a number could name two
+   * messages, and a recorded CUSTODY replayed could confirm the wrong one, so confirmations by number are ignored.
+   */
+  private readonly xferIds = new Map<number, string>();
+  private xfersWrapped = false;
   private readonly control: LinkRecord[] = [];
   private spill: Spill[] = [];
   /** Overs sent so far; records remember theirs, so a peer's turn tells which ones it has not seen. */
@@ -154,6 +161,9 @@ export class Sender {
     this.control.length = 0;
     this.spill = [];
     this.byXfer.clear();
+    this.xferIds.clear();
+    this.xfersWrapped = false;
+    this.nextXfer = 0;
     this.history.reset();
     for (const t of this.transfers.values()) {
       // A bundle compressed against the old session's history cannot be decoded in this one: made again.
@@ -211,6 +221,11 @@ export class Sender {
     this.neuter(id);
     this.control.push({ kind: RecordKind.CANCEL, id });
     return 'asked';
+  }
+
+  /** The message a custody confirmation by transfer number names, if numbers still name one message each. */
+  idOfXfer(xfer: number): string | undefined {
+    return this.xfersWrapped ? undefined : this.xferIds.get(xfer);
   }
 
   /** CUSTODY from the peer (with the slot it gave the message in this session's history): true when it settles a message of ours. */
@@ -480,6 +495,8 @@ export class Sender {
       t.madeAt ??= t.item.madeAt ?? now;
       t.xfer = this.nextXfer;
       this.nextXfer = (this.nextXfer + 1) & 0xffff;
+      if (this.nextXfer === 0) this.xfersWrapped = true;
+      if (!this.xfersWrapped) this.xferIds.set(t.xfer, t.item.id);
       t.opened = true;
       this.transfers.file(t);
       this.byXfer.set(t.xfer, t);

@@ -50,3 +50,38 @@ export function rfc5322Date(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${DAYS[d.getUTCDay()]}, ${p(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }
+
+const OWN_RECEIVED =
+  /^Received: from (\S+) (?:\((\S+) \[(?:IPv6:)?([^\]\s]+)\]\)|\(\[(?:IPv6:)?([^\]\s]+)\]\)) by (\S+) with (\S+) id (\S+)(?: for <([^>\s]*)>)? PRIORITY (-?\d+); ([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}) \+0000\r\n$/;
+
+/**
+ * The fields of a Received: field this gateway wrote (receivedField), when `field` (with its CRLF) is exactly
+ * what receivedField makes of them, so that a peer can make it again byte for byte; undefined for any other.
+ */
+export function ownReceivedInfo(field: string): ReceivedInfo | undefined {
+  const m = OWN_RECEIVED.exec(field.replace(/\r\n {7}/g, ''));
+  if (!m) return undefined;
+  const date = new Date(`${m[10]} GMT`);
+  if (Number.isNaN(date.getTime())) return undefined;
+  const info: ReceivedInfo = {
+    helo: m[1]!,
+    ...(m[2] !== undefined ? { clientHostname: m[2] } : {}),
+    clientAddress: m[3] ?? m[4]!,
+    by: m[5]!,
+    protocol: m[6]!,
+    id: m[7]!,
+    recipients: m[8] !== undefined ? [m[8]] : [],
+    priority: Number(m[9]),
+    date,
+  };
+  return receivedField(info) === field ? info : undefined;
+}
+
+/** The first header field of a message (its bytes with the CRLF, folded lines included) and the rest. */
+export function firstField(content: Uint8Array): { field: Uint8Array; rest: Uint8Array } | undefined {
+  const head = Buffer.from(content.buffer, content.byteOffset, Math.min(content.length, 2048)).toString('latin1');
+  const end = /\r\n(?![ \t])/.exec(head);
+  if (!end) return undefined;
+  const n = end.index + 2; // latin1: one character per byte
+  return { field: content.subarray(0, n), rest: content.subarray(n) };
+}
