@@ -206,8 +206,13 @@ test('a hop without DSN: NOTIFY=SUCCESS earns a "relayed" DSN from us; past an N
     await r.run(); // 451 again, now past BY: one delayed DSN
     clock.t += 600_000;
     await r.run(); // and no second one
+    clock.t += 1_800_000;
+    await r.run(); // nor after further attempts (each keeps the recipient's 4.4.7)
+    clock.t += 3_600_000;
+    await r.run();
     const delayed = mailDsns().filter((t) => t.includes('Action: delayed'));
     assert.equal(delayed.length, 1);
+    assert.equal(store.get(late.id)!.recipients[0]!.status?.status, '4.4.7');
     assert.match(delayed[0]!, /Status: 4\.4\.7/);
     assert.equal(store.get(late.id)!.recipients[0]!.state, 'queued', 'N mode keeps trying');
   } finally {

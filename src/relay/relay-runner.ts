@@ -275,10 +275,13 @@ export class RelayRunner {
       this.store.record(m.id, d.idx, { state: 'failed', status });
       return wantsDsn(rc.notify, 'failed') ? block(rc, 'failed', status) : undefined;
     }
-    // RFC 2852 4.1.3: past an N-mode deadline, keep trying and say so once with 4.4.7.
+    // RFC 2852 4.1.3: past an N-mode deadline, keep trying and say so once with 4.4.7. The recipient keeps 4.4.7
+    // from then on (with the latest reason), which is what says the DSN was sent: a later attempt that stored
+    // the bare 4.x.x again would send it again.
     const by = m.params.by;
-    const late = by?.mode === 'N' && by.at <= now && rc.status?.status !== '4.4.7';
-    const status = late ? { ...r.status, status: '4.4.7', text: `delivery time passed, still trying: ${r.status.text}` } : r.status;
+    const pastN = by?.mode === 'N' && by.at <= now;
+    const late = pastN && rc.status?.status !== '4.4.7';
+    const status = pastN ? { ...r.status, status: '4.4.7', text: `delivery time passed, still trying: ${r.status.text}` } : r.status;
     // The next try comes no later than a deadline that changes what happens: R-mode BY, or ABY for a redirect.
     let next = now + retryDelay(this.policy.retry, d.attempts + 1, m.priority.value);
     if (by?.mode === 'R') next = Math.min(next, by.at);
