@@ -12,7 +12,7 @@ import { linkDictionary, runLink, type BenchMessage, type LinkSpec } from './lin
 import { lzhufCompressB2 } from './lzhuf.ts';
 
 /** The link the comparison runs on: a clean 2400 bit/s half-duplex HF modem (the stanag4539-2400 profile's frame, window and over). */
-export const ON_AIR_LINK: LinkSpec = { bitRate: 2400, turnaroundMs: 1500, propagationMs: 10, duplex: 'half', ber: 0, frameSize: 1024, window: 256, overMs: 30_000 };
+export const ON_AIR_LINK: LinkSpec = { bitRate: 2400, turnaroundMs: 1500, propagationMs: 10, duplex: 'half', ber: 0, frameSize: 1024, window: 256, overMs: 120_000 };
 
 export const SIZE_CLASSES = [
   { name: 'small', label: '< 2 KB', test: (n: number) => n < 2048 },

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { decodeBundle, encodeHello, encodeKiss, FrameType, isCodecError, NONCE_BYTES, PROTOCOL_VERSION, type BundleContext } from '../src/codec/index.ts';
-import { LinkRefusal, LinkStation, MemoryOutbound, MemoryProgressStore, type InboundSink, type SchedulerMode } from '../src/link/index.ts';
+import { LinkRefusal, LinkStation, MemoryOutbound, MemoryProgressStore, type InboundSink, type LinkEvent, type SchedulerMode } from '../src/link/index.ts';
 import { createChannel, type AttackerStats, type ChannelEnd } from './channel.ts';
 import { channelOptions, loadScenario, scenarioMessages, type Scenario, type ScenarioMessage } from './scenario.ts';
 import { SeededRandom } from './seeded-random.ts';
@@ -19,6 +19,8 @@ export interface RunOptions {
   readonly bundle?: (m: ScenarioMessage, dictionary: number, context?: BundleContext) => Uint8Array;
   /** Folder that relative message files are read from. */
   readonly baseDir?: string;
+  /** Each station's link events, with the virtual time (for tracing a run). */
+  readonly onEvent?: (station: 'alpha' | 'bravo', at: number, e: LinkEvent) => void;
 }
 
 export interface LatencyStats {
@@ -190,7 +192,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<R
     };
     const link = new LinkStation(
       { ...common, station: NAMES[me], peer: NAMES[peerOf(me)], role: me === 'a' ? 'caller' : 'answerer', maxFrame: cfg.frameSize, window: cfg.window, dictionaries: cfg.dictionaries },
-      { clock, random: rng.fork(), port: channel[me], source: out, sink, progress: store },
+      { clock, random: rng.fork(), port: channel[me], source: out, sink, progress: store, ...(opts.onEvent ? { onEvent: (e: LinkEvent) => opts.onEvent!(NAMES[me], clock.now() - t0, e) } : {}) },
     );
     out.onAdd(() => link.notify());
     return { out, link };

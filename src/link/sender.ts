@@ -54,6 +54,8 @@ interface Unacked {
   readonly id?: string;
   /** Sent again after a loss. */
   readonly resent?: boolean;
+  /** Frame bytes as it went on the air, when the record was since emptied (its message settled): what the loss estimate weighs. */
+  readonly sentBytes?: number;
 }
 
 /** Bytes of a record sent again that no longer fit the frame size: they go as records of their own. */
@@ -297,9 +299,31 @@ export class Sender {
       const r = u.record;
       if (u.id !== id || !isData(r)) continue;
       if (keepFrom !== undefined && r.offset < keepFrom) continue;
-      this.unacked.set(seq, { record: { kind: RecordKind.DATA, xfer: r.xfer, offset: 0, data: new Uint8Array(0) }, over: u.over });
+      this.unacked.set(seq, { record: { kind: RecordKind.DATA, xfer: r.xfer, offset: 0, data: new Uint8Array(0) }, over: u.over, sentBytes: u.sentBytes ?? recordBytes(r) });
     }
     this.spill = this.spill.filter((s) => s.id !== id || (keepFrom !== undefined && s.offset < keepFrom));
+  }
+
+  /**
+   * Whether everything there is to send (records to send again, control records, the rest of every message)
+   * comes to at most `bytes` of data: an over may then run a little long to empty the queue. Stops counting as
+   * soon as it is more, so a large backlog costs little.
+   */
+  allWorkWithin(bytes: number): boolean {
+    if (bytes <= 0 || !this.windowOpen()) return false;
+    let sum = this.control.length * 64;
+    for (const seq of this.retransmit) {
+      const u = this.unacked.get(seq);
+      sum += u && isData(u.record) ? Math.max(64, u.record.data.length) : 64;
+    }
+    for (const s of this.spill) sum += s.data.length;
+    if (sum > bytes) return false;
+    for (const t of this.transfers.values()) {
+      if (t.state !== 'sending') continue;
+      sum += Math.max(0, total(t) - t.nextOffset) + (t.opened ? 0 : 64);
+      if (sum > bytes) return false;
+    }
+    return true;
   }
 
   /** Whether there is anything to put on the air. */
@@ -476,7 +500,8 @@ export class Sender {
       const u = this.unacked.get(seq);
       if (!u) continue;
       const record = this.again(u, now);
-      this.unacked.set(seq, { ...u, record, over: this.over, resent: true });
+      const { sentBytes: _emptied, ...sent } = u; // what goes now is what is weighed
+      this.unacked.set(seq, { ...sent, record, over: this.over, resent: true });
       this.stats.retransmissions++;
       return u.id === undefined ? { seq, record } : { seq, record, id: u.id };
     }
@@ -598,9 +623,9 @@ export class Sender {
         this.unacked.delete(seq);
         if (u.id) touched.add(u.id);
         if (u.id && u.record.kind === RecordKind.OPEN) this.endProbe(u.id);
-        judgedNow.push({ seq, bytes: recordBytes(u.record), lost: false });
+        judgedNow.push({ seq, bytes: u.sentBytes ?? recordBytes(u.record), lost: false });
       } else if (judged) {
-        judgedNow.push({ seq, bytes: recordBytes(u.record), lost: true });
+        judgedNow.push({ seq, bytes: u.sentBytes ?? recordBytes(u.record), lost: true });
         if (!this.retransmit.includes(seq)) this.retransmit.push(seq);
       }
     }
