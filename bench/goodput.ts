@@ -6,7 +6,7 @@ import { generateMail } from '../sim/mail-generator.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
 import { runStopAndWait, runWholeMessage } from './baselines.ts';
 import { envelopeOf, gatewayBundle, queuedMessage, type Submission } from './gateway-bundle.ts';
-import { linkDictionary, runLink, type LinkSpec } from './link-run.ts';
+import { linkDictionary, runLink, type AirBreakdown, type LinkSpec } from './link-run.ts';
 
 export const RATES: readonly { name: string; spec: LinkSpec }[] = [
   { name: 'hf-packet-300', spec: { bitRate: 300, turnaroundMs: 800, frameSize: 128, window: 32, overMs: 30_000 } },
@@ -61,9 +61,11 @@ function workload(spec: LinkSpec, airS: number, seed: number) {
   return subs.map((s) => ({ id: s.id, content: queuedMessage(s).content, bundle: (d: number) => gatewayBundle(s, d), made: gatewayBundle(s, dictionary) }));
 }
 
-export async function measureGoodput(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<{ points: GoodputPoint[]; ideal: Record<string, number>; airS: number }> {
+export async function measureGoodput(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<{ points: GoodputPoint[]; ideal: Record<string, number>; airS: number; clean: Record<string, AirBreakdown> }> {
   const airS = opts.quick ? 60 : 400;
   const points: GoodputPoint[] = [];
+  /** Where hfmail's bytes went at BER 0, by rate. */
+  const clean: Record<string, AirBreakdown> = {};
   const bers = opts.quick ? [0, 1e-5, 1e-4, 1e-3] : BERS;
   for (const { name, spec } of RATES) {
     const msgs = workload(spec, airS, 5);
@@ -80,6 +82,7 @@ export async function measureGoodput(opts: { quick?: boolean; log?: (s: string) 
           return { rate: name, bitRate: spec.bitRate, errors, ber, protocol, delivered, messages: msgs.length, efficiency: t > 0 ? (bundleBytes * 8) / (spec.bitRate * t) : 0, goodputBps: t > 0 ? (contentOf(delivered) * 8) / t : 0, seconds: t };
         };
         const h = await runLink(s, msgs, { seed: 3, timeLimitS: limitS });
+        if (ber === 0) clean[name] = h.breakdown;
         points.push(point('hfmail', h.delivered, h.bundleBytes, h.seconds));
         const w = await runWholeMessage(s, bundles, 3, limitS);
         points.push(point('whole-message', w.delivered, w.bundleBytes, w.seconds));
@@ -89,5 +92,5 @@ export async function measureGoodput(opts: { quick?: boolean; log?: (s: string) 
       }
     }
   }
-  return { points, ideal: Object.fromEntries(RATES.map((r) => [r.name, idealEfficiency(r.spec)])), airS };
+  return { points, ideal: Object.fromEntries(RATES.map((r) => [r.name, idealEfficiency(r.spec)])), airS, clean };
 }

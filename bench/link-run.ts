@@ -50,6 +50,25 @@ export interface LinkRun {
   overs: number;
   retransmissions: number;
   latencyS: Map<string, number>;
+  /** Where the bytes on the air went, both stations together. */
+  breakdown: AirBreakdown;
+}
+
+/**
+ * Bytes on the air by what they carry: the bundles' own bytes in RECORD segments, the RECORD headers around them
+ * (type, sequence, kind, transfer, offset and the OPEN's fields), MACs, KISS framing (two FENDs and the command
+ * byte) and KISS escapes, CTRL and CUSTODY frames (less their MACs), and the hello (HELLO, HELLO_REPLY, AUTH).
+ */
+export interface AirBreakdown {
+  frames: number;
+  segments: number;
+  recordHeaders: number;
+  macs: number;
+  kissFraming: number;
+  kissEscapes: number;
+  ctrl: number;
+  custody: number;
+  hello: number;
 }
 
 const KEY = new TextEncoder().encode('hfmail benchmark shared key');
@@ -124,6 +143,52 @@ function frameOwners(f: Uint8Array, xfers: Map<number, string>, peerXfers: Map<n
   return [];
 }
 
+const MAC = 8;
+
+/** Adds one write of a station to the breakdown (`recordHeaders` holds the segments too until the end). */
+function tally(air: AirBreakdown, written: number, payloads: readonly Uint8Array[]): void {
+  let framed = 0;
+  for (const f of payloads) {
+    framed += f.length + 3;
+    air.frames++;
+    air.kissFraming += 3;
+    const type = f[0]! & 0x0f;
+    if (type === 1 || type === 2 || type === 3) air.hello += f.length;
+    else {
+      air.macs += MAC;
+      if (type === 4) air.ctrl += f.length - MAC;
+      else if (type === 6) air.custody += f.length - MAC;
+      else if (type === 5) {
+        air.recordHeaders += f.length - MAC;
+        air.segments += segmentOf(f);
+      }
+    }
+  }
+  if (payloads.length) air.kissEscapes += Math.max(0, written - framed);
+}
+
+/** The segment bytes of a RECORD frame (protocol 3: OPEN and DATA carry the rest of the frame before the MAC). */
+function segmentOf(f: Uint8Array): number {
+  const kind = f[3];
+  let at = 6; // type, seq (2), kind, xfer (2)
+  if (kind === 2) {
+    const off = readVarint(f, at);
+    return off ? Math.max(0, f.length - MAC - off[1]) : 0;
+  }
+  if (kind !== 1) return 0;
+  const total = readVarint(f, at);
+  if (!total) return 0;
+  const idLen = readVarint(f, total[1]);
+  if (!idLen) return 0;
+  at = idLen[1] + idLen[0] + 8; // id, hash
+  for (let i = 0; i < 3; i++) {
+    const v = readVarint(f, at); // age, deadline, offset
+    if (!v) return 0;
+    at = v[1];
+  }
+  return Math.max(0, f.length - MAC - at);
+}
+
 /** Runs `messages` from alpha to bravo until all are in bravo's custody (or `timeLimitS` passes). */
 export async function runLink(spec: LinkSpec, messages: readonly BenchMessage[], opts: { seed?: number; scheduler?: SchedulerMode; timeLimitS?: number } = {}): Promise<LinkRun> {
   const L = scenarioLink(spec);
@@ -133,6 +198,7 @@ export async function runLink(spec: LinkSpec, messages: readonly BenchMessage[],
   const channel = createChannel(channelOptions(L), clock, rng.fork());
   const perMessage = new Map<string, number>(messages.map((m) => [m.id, 0]));
   let session = 0;
+  const air: AirBreakdown = { frames: 0, segments: 0, recordHeaders: 0, macs: 0, kissFraming: 0, kissEscapes: 0, ctrl: 0, custody: 0, hello: 0 };
   const xfers: Record<ChannelEnd, Map<number, string>> = { a: new Map(), b: new Map() };
   const tapped = (me: ChannelEnd): LinkPort => {
     const inner = channel[me];
@@ -140,6 +206,7 @@ export async function runLink(spec: LinkSpec, messages: readonly BenchMessage[],
     return {
       write(data) {
         const frames = kiss.push(data);
+        tally(air, data.length, frames.map((f) => f.payload));
         const owners = frames.map((f) => frameOwners(f.payload, xfers[me], xfers[me === 'a' ? 'b' : 'a']));
         const weights = frames.map((f) => f.payload.length);
         const sum = weights.reduce((a, w) => a + w, 0) || 1;
@@ -215,6 +282,8 @@ export async function runLink(spec: LinkSpec, messages: readonly BenchMessage[],
     seconds: (last - t0) / 1000,
     overs: channel.a.stats.keyUps + channel.b.stats.keyUps,
     retransmissions: alpha.sender.stats.retransmissions + bravo.sender.stats.retransmissions,
+    // Segment bytes as sent (first sends and resends): what the RECORD frames carried beyond their headers.
+    breakdown: { ...air, recordHeaders: air.recordHeaders - air.segments },
     latencyS: new Map([...delivered].map(([id, at]) => [id, (at - t0 - (byId.get(id)!.atMs ?? 0)) / 1000])),
   };
 }

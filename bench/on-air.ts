@@ -8,7 +8,7 @@ import { SeededRandom } from '../sim/seeded-random.ts';
 import { b2fAloneBytes, b2fInSessionBytes, b2fMessage, b2fSessionBytes, smtpDialogueBytes, type B2fMessage } from './b2f.ts';
 import type { CorpusMessage } from './corpus.ts';
 import { envelopeOf, gatewayBundle, queuedMessage, type Submission } from './gateway-bundle.ts';
-import { linkDictionary, runLink, type BenchMessage, type LinkSpec } from './link-run.ts';
+import { linkDictionary, runLink, type AirBreakdown, type BenchMessage, type LinkSpec } from './link-run.ts';
 import { lzhufCompressB2 } from './lzhuf.ts';
 
 /** The link the comparison runs on: a clean 2400 bit/s half-duplex HF modem (the stanag4539-2400 profile's frame, window and over). */
@@ -104,7 +104,7 @@ export function summarize(ms: readonly MessageFigures[]): Summary {
 export interface OnAirResult extends Summary {
   link: LinkSpec;
   /** hfmail's whole session: bytes on the air, of which the session's own (hello, AUTH, acks, turns). */
-  session: { onAir: number; sessionBytes: number; seconds: number; overs: number; delivered: number };
+  session: { onAir: number; sessionBytes: number; seconds: number; overs: number; delivered: number; breakdown: AirBreakdown };
   /** B2F's whole session for the same corpus, in the same order. */
   b2fSessionBytes: number;
   classes: Record<string, Summary & { label: string }>;
@@ -180,7 +180,7 @@ export async function measureOnAir(corpus: readonly CorpusMessage[], opts: { lin
   return {
     ...summarize(perMessage),
     link,
-    session: { onAir: whole.onAir, sessionBytes: Math.round(whole.session), seconds: r1(whole.seconds), overs: whole.overs, delivered: whole.delivered },
+    session: { onAir: whole.onAir, sessionBytes: Math.round(whole.session), seconds: r1(whole.seconds), overs: whole.overs, delivered: whole.delivered, breakdown: whole.breakdown },
     b2fSessionBytes: b2fSessionBytes(b2f),
     classes,
     perMessage,

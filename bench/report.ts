@@ -4,6 +4,7 @@ import path from 'node:path';
 import { B2F_SESSION_BYTES } from './b2f.ts';
 import type { IngestResult, Footprint } from './footprint.ts';
 import type { GoodputPoint } from './goodput.ts';
+import type { AirBreakdown } from './link-run.ts';
 import type { OnAirResult, Summary } from './on-air.ts';
 import { onAirMarkdown } from './on-air-report.ts';
 import type { PriorityRun } from './priority.ts';
@@ -18,7 +19,7 @@ export interface SuiteResults {
   wallS: number;
   corpus: string;
   onAir?: OnAirResult;
-  goodput?: { points: GoodputPoint[]; ideal: Record<string, number>; airS: number };
+  goodput?: { points: GoodputPoint[]; ideal: Record<string, number>; airS: number; clean?: Record<string, AirBreakdown> };
   priority?: PriorityRun[];
   turnarounds?: TurnRow[];
   ingest?: IngestResult;
@@ -88,6 +89,8 @@ ${onAirMarkdown(r)}
 
 ![bytes on the air per message](bench-on-air.svg)
 
+${overheadText([['session (the corpus in one session)', r.session.breakdown, r.messages]])}
+
 Against the targets of issue #11 (on this corpus; the targets are for mail the project has not seen):
 \`meanRatioToLzhuf\` ≤ 0.62: ${miss(r.meanRatioToLzhuf, 0.62)}; \`loneRatioToLzhuf\` ≤ 0.75: ${miss(r.loneRatioToLzhuf, 0.75)};
 below the B2F conversion in every size class: ${b2fClasses.every((c) => c.meanRatioToB2f < 1) ? 'met' : `missed (${b2fClasses.map((c) => `${c.label} ${fmt.r(c.meanRatioToB2f)}x`).join(', ')})`}.
@@ -143,7 +146,7 @@ function goodputSection(g: NonNullable<SuiteResults['goodput']>, docs: string): 
 \`npm run bench -- goodput\`. The same mail (generated messages of 2-8 KB, bundled as the gateway bundles them,
 about ${g.airS} s of air at each rate) over the same simulated channel at each bit rate with the profile's
 turnaround, frame size, window and over (hf-packet-300: 800 ms, 128 B, 30 s; stanag4539-2400: 1.5 s, 1024 B,
-30 s; kiss-9600: 150 ms, 512 B, 10 s), random errors and Gilbert-Elliott bursts of the same mean rate (bad
+120 s, the longest its profile allows; kiss-9600: 150 ms, 512 B, 10 s), random errors and Gilbert-Elliott bursts of the same mean rate (bad
 spells of 8,000 bits on average at 100 times the good state's rate). Three protocols: **hfmail** (the link
 stations, selective repeat, adaptive frames); **whole-message**: each message in one transmission with a CRC-32
 over the whole, answered OK or not, resent from its first byte until it checks (B2F or UUCP over a modem without
@@ -156,7 +159,28 @@ two turnarounds and the peer's acknowledgement (frame headers not subtracted).
 ${tables}
 
 ![link efficiency against bit error rate](bench-goodput.svg)
-`;
+${g.clean ? `
+${overheadText(Object.entries(g.clean).map(([rate, b]) => [`${rate}, BER 0`, b, g.points.find((p) => p.rate === rate)!.messages] as const))}
+` : ''}`;
+}
+
+/**
+ * Where the bytes on the air went: the bundles' own bytes, and each kind of overhead per message and as a share
+ * of the bundles' bytes (what keeps efficiency at BER 0 below the duty cycle's ideal).
+ */
+function overheadText(runs: readonly (readonly [string, AirBreakdown, number])[]): string {
+  const cols = ['record headers', 'MACs', 'KISS framing', 'KISS escapes', 'CTRL', 'CUSTODY', 'hello and AUTH'] as const;
+  const pick = (b: AirBreakdown) => [b.recordHeaders, b.macs, b.kissFraming, b.kissEscapes, b.ctrl, b.custody, b.hello];
+  const rows = runs.map(([name, b, n]) => {
+    const parts = pick(b);
+    const total = parts.reduce((a, x) => a + x, 0);
+    return [name, (b.frames / n).toFixed(2), fmt.n(b.segments / n), ...parts.map((x) => `${fmt.n(x / n)} (${((100 * x) / b.segments).toFixed(1)} %)`), `${fmt.n(total / n)} (${((100 * total) / b.segments).toFixed(1)} %)`];
+  });
+  return `Where the bytes on the air go (per message, and as a share of the bundle bytes the segments carried; record
+headers are the RECORD frames' own fields: type, sequence, kind, transfer, offset, and the OPEN's length, id, hash,
+age and deadline; the hello is the HELLO, HELLO_REPLY and AUTH frames):
+
+${mdTable(['run', 'frames', 'bundle bytes', ...cols, 'all overhead'], rows)}`;
 }
 
 function prioritySection(runs: PriorityRun[], docs: string): string {

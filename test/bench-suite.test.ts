@@ -23,6 +23,10 @@ test('on-air: every figure of the summary, session cheaper than alone, the per-m
   // Session figures share out every byte both stations sent.
   assert.ok(Math.abs(r.perMessage.reduce((a, m) => a + m.onAir, 0) - r.session.onAir) <= r.messages);
   for (const m of r.perMessage) assert.ok(m.onAir > m.bundle && m.lone > m.onAir && m.lzhuf > 6 && m.b2f > 0, JSON.stringify(m));
+  // The breakdown accounts for every byte on the air, and the segments carried every bundle byte once.
+  const b = r.session.breakdown;
+  assert.equal(b.segments + b.recordHeaders + b.macs + b.kissFraming + b.kissEscapes + b.ctrl + b.custody + b.hello, r.session.onAir);
+  assert.equal(b.segments, r.perMessage.reduce((a, m) => a + m.bundle, 0));
 });
 
 test('B2F conversion: header lines, body, attachments decoded', async () => {
