@@ -224,13 +224,15 @@ test('bestFrameSize: the best of 32..2048 and the profile limit itself (maxFrame
 const recs = (pattern: string, bytes = 1042): Judged[] => [...pattern].map((c) => ({ bytes, lost: c === 'x' }));
 const show = (rs: readonly Judged[]) => rs.map((r) => (r.lost ? 'x' : '.')).join('');
 
-test('withoutFade: one run of 3+ records lost back to back among ones that arrived is a fade and is left out', () => {
+test('withoutFade: one run of 3+ records lost back to back among at least as many that arrived is a fade and is left out', () => {
   table((p: string) => show(withoutFade(recs(p))), [
     ['..........', '..........'],
     ['...xxx....', '.......'], // a fade: left out
     ['xxx.......', '.......'],
     ['.......xxx', '.......'],
-    ['..xxxxxx..', '....'],
+    ['..xxxxx...', '.....'],
+    ['..xxxxxx..', '..xxxxxx..'], // more lost than arrived: the channel, not a fade
+    ['xxxxxxxxxxxx.', 'xxxxxxxxxxxx.'], // an over lost but for its last frame
     ['...xx.....', '...xx.....'], // two in a row: bit errors can do that
     ['.x.x.x.x..', '.x.x.x.x..'], // scattered: bit errors
     ['.xxx..x...', '.xxx..x...'], // a run plus another loss: not only a fade

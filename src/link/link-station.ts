@@ -726,13 +726,15 @@ export class LinkStation {
     }
     const used = this.out.overMs();
     if (used >= this.opts.maxOverMs) {
-      // Past the budget only to finish a message whose last two frames are due (at most 15 % longer), or to send
-      // everything that is left (at most 25 % longer): that saves a whole exchange of overs (two turnarounds,
-      // the path both ways, the peer's answer), and the peer waits at most a quarter of an over more.
-      const finishing = used < 1.15 * this.opts.maxOverMs && this.sender.nextEndsWithin(2 * this.sender.frameSize);
+      // Past the budget only on a channel measured clean (on a lossy or unmeasured one the frames might not
+      // arrive anyway): to finish a message whose last two frames are due (at most 15 % longer), or to send
+      // everything that is left (at most 25 % longer), which saves a whole exchange of overs (two turnarounds,
+      // the path both ways, the peer's answer); the peer waits at most a quarter of an over more.
+      const clean = this.sender.lossMeasured && this.sender.lossRate < 0.1;
+      const finishing = () => used < 1.15 * this.opts.maxOverMs && this.sender.nextEndsWithin(2 * this.sender.frameSize);
       const frameMs = this.air.payloadMs(this.sender.frameSize + DATA_OVERHEAD);
-      const emptying = () => this.sender.allWorkWithin(Math.floor(((1.25 * this.opts.maxOverMs - used) / frameMs) * this.sender.frameSize));
-      if (!finishing && !emptying()) return this.endOver();
+      const emptying = () => clean && this.sender.allWorkWithin(Math.floor(((1.25 * this.opts.maxOverMs - used) / frameMs) * this.sender.frameSize));
+      if (!finishing() && !emptying()) return this.endOver();
     }
     this.expire();
     for (const r of this.receiver.replies.splice(0)) this.sender.queueControl(r);

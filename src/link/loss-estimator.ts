@@ -86,10 +86,14 @@ export function bestFrameSize(ber: number, maxFrame: number, sizes: FrameSizes =
   return best;
 }
 
-/** The records minus a fade: one run of FADE_RUN or more lost back to back, when every other record arrived. */
+/**
+ * The records minus a fade: one run of FADE_RUN or more lost back to back, when every other record arrived and
+ * those are at least as many as the lost ones (an over lost nearly whole says the channel is bad, whatever got
+ * through at its end).
+ */
 export function withoutFade<T extends Judged>(records: readonly T[]): readonly T[] {
   const lostAt = records.flatMap((r, i) => (r.lost ? [i] : []));
-  if (lostAt.length < FADE_RUN || lostAt.length === records.length) return records;
+  if (lostAt.length < FADE_RUN || 2 * lostAt.length > records.length) return records;
   const first = lostAt[0]!;
   const contiguous = lostAt[lostAt.length - 1]! - first === lostAt.length - 1;
   return contiguous ? records.filter((r) => !r.lost) : records;
