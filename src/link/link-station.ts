@@ -726,8 +726,8 @@ export class LinkStation {
     }
     const used = this.out.overMs();
     if (used >= this.opts.maxOverMs) {
-      // Past the budget only on a channel measured clean (on a lossy or unmeasured one the frames might not
-      // arrive anyway): to finish a message whose last two frames are due (at most 15 % longer), or to send
+      // Past the budget only to finish a message whose last two frames are due (at most 15 % longer), or, on a
+      // channel measured clean (on a lossy or unmeasured one the frames might not arrive anyway), to send
       // everything that is left (at most 25 % longer), which saves a whole exchange of overs (two turnarounds,
       // the path both ways, the peer's answer); the peer waits at most a quarter of an over more.
       const clean = this.sender.lossMeasured && this.sender.lossRate < 0.1;
