@@ -74,3 +74,31 @@ test('deadlines never grow across the hop: the OPEN counts the age from when the
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a bundle made against a session history is kept as the record that the message went on the air, and made again when asked without one', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hfmail-session-bundle-'));
+  try {
+    let store = MessageStore.open(dir);
+    const a = Uint8Array.of(1, 2, 3);
+    const b = Uint8Array.of(4, 5, 6, 7);
+    store.link.sessionBundle('bravo', 'm1', a, 1_000);
+    store.link.setSentOffset('bravo', 'm1', 2);
+    assert.equal(store.link.madeAt('bravo', 'm1'), 1_000, 'it went on the air at 1 s');
+    store.close();
+    store = MessageStore.open(dir); // a restart keeps that record
+    assert.equal(store.link.madeAt('bravo', 'm1'), 1_000);
+    assert.equal(store.link.sentOffset('bravo', 'm1'), 2);
+    // Asked without a history (a new session): never the session's bytes, a new bundle, from its first byte.
+    assert.deepEqual([...store.link.bundle('bravo', 'm1', () => b, 5_000)], [...b]);
+    assert.equal(store.link.sentOffset('bravo', 'm1'), 0);
+    assert.equal(store.link.madeAt('bravo', 'm1'), 5_000);
+    // That one is kept as any other: asked again, the same bytes.
+    assert.deepEqual([...store.link.bundle('bravo', 'm1', () => a, 9_000)], [...b]);
+    // Made against a history again: it replaces what was kept.
+    store.link.sessionBundle('bravo', 'm1', a, 12_000);
+    assert.deepEqual([...store.link.bundle('bravo', 'm1', () => Uint8Array.of(9), 13_000)], [9]);
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -9,6 +9,7 @@ import { FrameType, PROTOCOL_VERSION } from '../src/codec/link-frame.ts';
 import { LinkRefusal, MemoryOutbound, MemoryProgressStore, type InboundSink, type LinkPort } from '../src/link/index.ts';
 import { LinkStation } from '../src/link/link-station.ts';
 import type { Receiver } from '../src/link/receiver.ts';
+import { Sender } from '../src/link/sender.ts';
 import { SessionHistory } from '../src/link/session-history.ts';
 import { createChannel } from '../sim/channel.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
@@ -55,6 +56,8 @@ function bundleOf(id: string, content: Uint8Array): Bundle {
 interface PairHooks {
   /** Frames arriving at alpha (from bravo): return false to lose one. */
   toAlpha?: (frame: Uint8Array) => boolean;
+  /** Deadlines (ms after the start) of some messages, by index. */
+  deadlines?: Record<number, number>;
 }
 
 /** Alpha sends `n` mails to bravo; bravo's sink decodes them as the gateway does (a history it cannot use: 4.6.0). */
@@ -112,10 +115,12 @@ function pair(n: number, seed: number, hooks: PairHooks = {}) {
       made.push({ id, context: bundleContext(bytes)!.count, bytes: bytes.length });
       return bytes;
     };
-    out.add({ id, priority: 0, queuedAt: i, bundle, size: content.length / 2 });
+    const deadline = hooks.deadlines?.[i];
+    out.add({ id, priority: 0, queuedAt: i, bundle, size: content.length / 2, ...(deadline !== undefined ? { deadline: clock.now() + deadline } : {}) });
   }
   return {
     clock,
+    t0: clock.now() - 0,
     alpha,
     get bravo() {
       return bravo;
@@ -257,4 +262,51 @@ test('session context: lost CUSTODY frames leave slots out of the history, and w
   assertAllOnce(p);
   assert.deepEqual(p.refusedHere, [], 'no bundle failed to decode');
   assert.ok(p.made.some((m) => m.context > 0));
+});
+
+test('session context: a message sent against the history, its session ended before custody, then its deadline: asked, never withdrawn while the peer holds it', async () => {
+  // Once alpha has heard a few custodies (so later bundles are made against the history), bravo's CUSTODY
+  // frames are lost until it restarts: alpha never hears that bravo holds the rest of the first session's
+  // messages, and their bundles are made again for the next one. Their deadline passes then.
+  const CUSTODY = (PROTOCOL_VERSION << 4) | FrameType.CUSTODY;
+  let deaf = false;
+  const p = pair(30, 5, { toAlpha: (f) => !(deaf && f[0] === CUSTODY), deadlines: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [i, 200_000])) });
+  p.start();
+  const end = p.clock.now() + 3_600_000;
+  while (p.accepted.size < 30 && p.clock.now() < end) {
+    await p.clock.runUntil(p.clock.now() + 500, 20_000);
+    if (p.out.confirmed.length >= 4) deaf = true;
+  }
+  assert.equal(p.accepted.size, 30, 'bravo took every message in the first session');
+  const heldUnheard = [...p.contents.keys()].filter((id) => !p.out.confirmed.includes(id) && p.made.some((m) => m.id === id && m.context > 0));
+  assert.ok(heldUnheard.length > 0, 'some of them were made against the history and their custody not heard');
+  assert.ok(p.out.confirmed.length < 30, 'some custodies were not heard');
+  p.restartBravo();
+  deaf = false;
+  // Past the deadline before anything more is heard.
+  await p.clock.runUntil(Math.max(p.clock.now(), p.t0 + 200_500), 20_000);
+  while (p.out.confirmed.length + p.out.withdrawn.length < 30 && p.clock.now() < end) await p.clock.runUntil(p.clock.now() + 1000, 20_000);
+  p.stop();
+  assert.deepEqual(p.out.withdrawn, [], 'withdrawn while the peer held it');
+  assert.equal(p.out.confirmed.length, 30);
+  assertAllOnce(p);
+});
+
+test('session context: a bundle made again for a new session still went on the air: its deadline asks the peer (CANCEL), never withdraws it here', () => {
+  const limits = { maxFrame: 512, window: 64, dictionaries: [0, 1, 2] };
+  const s = new Sender('bravo', new MemoryProgressStore(), 'priority', limits, () => 1_000);
+  s.reset(limits);
+  const rng = new SeededRandom(8);
+  const content = mail(1, rng);
+  // The peer holds a message of this session (slot 1), so the next bundle is made against it.
+  s.history.add(1, mail(0, rng));
+  s.add([{ id: 'm1', priority: 0, queuedAt: 0, deadline: 5_000, bundle: (_d: readonly number[], ctx?: BundleContext) => encodeBundle(bundleOf('m1', content), 2, ctx) }]);
+  const sent: string[] = [];
+  for (let r = s.next(); r; r = s.next()) if (r.id) sent.push(r.id);
+  assert.ok(sent.includes('m1'), 'it went on the air');
+  // A new session: the bundle is void and will be made again when the scheduler gets to it; meanwhile the
+  // deadline passes. The peer may hold the message (its custody may simply not have been heard).
+  s.reset(limits);
+  assert.equal(s.stats.remade, 1);
+  assert.equal(s.cancel('m1'), 'asked');
 });

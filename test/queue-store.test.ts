@@ -197,7 +197,7 @@ test('data survives reopening, and a second store on the same directory can read
   assert.equal(cli.count(), 2);
 });
 
-test('a queue at schema 3 keeps its link progress through migration 4 (received prefix, making time)', (t) => {
+test('a queue at schema 3 keeps its link progress through migrations 4 and 5 (received prefix, making time, kept bundles)', (t) => {
   const dir = tempDir(t);
   const first = MessageStore.open(dir);
   const m = buildMessage();
@@ -207,6 +207,7 @@ test('a queue at schema 3 keeps its link progress through migration 4 (received 
   const db = new Database(join(dir, QUEUE_DB_FILE));
   db.exec(`
     DROP TABLE link_received;
+    ALTER TABLE link_bundles DROP COLUMN session_bound;
     ALTER TABLE link_bundles DROP COLUMN made_at;
     CREATE TABLE link_partial (peer TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (peer, id)) STRICT;
   `);
@@ -221,6 +222,8 @@ test('a queue at schema 3 keeps its link progress through migration 4 (received 
   assert.equal(Buffer.from(store.link.received('bravo', 'in-1')!).toString(), 'first 17 bytes..and on');
   // The receipt is a lower bound of when the bundle was made: its deadlines can only shrink.
   assert.equal(store.link.madeAt('bravo', m.id), m.receivedAt);
+  // A bundle kept from before is context-free (migration 5): sent as it is.
+  assert.equal(Buffer.from(store.link.bundle('bravo', m.id, () => Buffer.from('new'), 0)).toString(), 'bundle');
 });
 
 test('invalid and duplicate messages are rejected and leave nothing behind', (t) => {

@@ -18,7 +18,10 @@ export interface OutboundItem {
    * The encoded bundle: what crosses the link, byte for byte. A function is called once, when the transfer
    * first opens, so that deadlines inside count from the first frame (design.md, DELIVERBY across the hop); it
    * is given the dictionary versions the peer said it holds, and must compress with one of them, and the
-   * session's history (messages the peer holds), which it may compress against (docs/protocol.md).
+   * session's history (messages the peer holds), which it may compress against (docs/protocol.md). Given a
+   * history, it makes the bundle anew (one made against an earlier history is void); without one it may return a
+   * bundle kept from before, unless that one was made against a history. Called again for a message whose
+   * bundle the peer could not decode, or whose session ended before custody.
    */
   readonly bundle: Uint8Array | ((peerDictionaries: readonly number[], context?: BundleContext) => Uint8Array);
   /**

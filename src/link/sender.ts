@@ -32,6 +32,11 @@ interface OutTransfer {
   contextless: boolean;
   xfer: number;
   opened: boolean;
+  /**
+   * Some bundle of it went on the air (in this run, or, by its stored bundle, an earlier one): the peer may hold
+   * it, whatever happened to the bytes since (a bundle made again for a new session keeps this).
+   */
+  onAir: boolean;
   /** Next byte to send for the first time. */
   nextOffset: number;
   /** Peer turns seen since the transfer was complete and acknowledged, without custody. */
@@ -191,7 +196,7 @@ export class Sender {
     for (const item of items) {
       if (this.transfers.get(item.id)) continue;
       // A bundle made by an earlier run was on the air before: the peer may hold more of it than it acknowledged.
-      const t: OutTransfer = { item, state: 'sending', context: 0, contextless: false, xfer: -1, opened: false, nextOffset: 0, quietTurns: 0, probing: item.madeAt !== undefined, retryAt: 0, deferrals: 0, stamp: 0 };
+      const t: OutTransfer = { item, state: 'sending', context: 0, contextless: false, xfer: -1, opened: false, onAir: item.madeAt !== undefined, nextOffset: 0, quietTurns: 0, probing: item.madeAt !== undefined, retryAt: 0, deferrals: 0, stamp: 0 };
       t.nextOffset = resumeOffset(t, this.progress.sentOffset(this.peer, item.id));
       this.transfers.add(t);
     }
@@ -211,7 +216,7 @@ export class Sender {
     if (!t) return 'unknown';
     if (t.state === 'cancelling') return 'asked';
     t.quietTurns = 0;
-    const everOnAir = t.bytes !== undefined || t.item.madeAt !== undefined || this.progress.sentOffset(this.peer, id) > 0;
+    const everOnAir = t.onAir || t.bytes !== undefined || t.item.madeAt !== undefined || this.progress.sentOffset(this.peer, id) > 0;
     if (expiryAction(everOnAir) === 'withdraw') {
       this.drop(t);
       return 'withdrawn';
@@ -523,6 +528,7 @@ export class Sender {
       if (this.nextXfer === 0) this.xfersWrapped = true;
       if (!this.xfersWrapped) this.xferIds.set(t.xfer, t.item.id);
       t.opened = true;
+      t.onAir = true;
       this.transfers.file(t);
       this.byXfer.set(t.xfer, t);
       this.lastSent = t.item.id;
@@ -699,6 +705,9 @@ export class Sender {
       const b = t.item.bundle;
       const offered = t.contextless ? undefined : this.history.offer();
       t.bytes = typeof b === 'function' ? b.call(t.item, this.limits.dictionaries, offered) : b; // a method of the item, or a function
+      if (offered && typeof b === 'function') t.madeAt = this.now(); // made now, by the contract, against this history
+      // A bundle made anew (a kept one was void) starts from its first byte: its store says so.
+      if (typeof b === 'function') t.nextOffset = Math.min(t.nextOffset, this.progress.sentOffset(this.peer, t.item.id));
       t.hash = bundleHash(t.bytes);
       t.context = bundleContext(t.bytes)?.count ?? 0;
       // Only a peer with a zstd dictionary compresses against a history.

@@ -96,8 +96,9 @@ export class LinkOutbound {
   /**
    * The bundle for a message, made when its first frame goes and kept: a transfer resumed after a restart must
    * send the same bytes, and say how old they are (the deadlines inside count from when they were made). One
-   * compressed against the session's messages is not kept: it cannot outlive the session, and the link makes it
-   * again in the next (a bundle kept from before is still sent as it is).
+   * offered the session's history is made now and kept only as the record that it went on the air (a CANCEL,
+   * not a silent withdrawal, once its deadline passes): it cannot outlive its session, so it is made again
+   * whenever the link asks for it.
    */
   bundleOf(id: string, dictionaries: readonly number[], context?: SessionContext): Uint8Array {
     const now = this.deps.now();
@@ -107,8 +108,10 @@ export class LinkOutbound {
       const mine = m.recipients.filter((rc) => rc.state === 'queued' && rc.route.kind === 'link' && rc.route.target === this.peer);
       return this.deps.makeBundle(m, mine, dictionaries, now, context);
     };
-    if (context && context.count > 0) return this.store.link.kept(this.peer, id) ?? make();
-    return this.store.link.bundle(this.peer, id, make, now);
+    if (!context || context.count === 0) return this.store.link.bundle(this.peer, id, make, now);
+    const b = make();
+    this.store.link.sessionBundle(this.peer, id, b, now);
+    return b;
   }
 
   custodyConfirmed(id: string): void {

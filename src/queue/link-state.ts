@@ -11,7 +11,10 @@ export class LinkState {
 
   constructor(db: Database.Database) {
     this.s = {
-      bundle: db.prepare('SELECT bundle FROM link_bundles WHERE peer = ? AND id = ?'),
+      bundle: db.prepare('SELECT bundle, session_bound AS bound FROM link_bundles WHERE peer = ? AND id = ?'),
+      replaceBundle: db.prepare(
+        'INSERT INTO link_bundles (peer, id, bundle, made_at, session_bound) VALUES (?, ?, ?, ?, ?) ON CONFLICT (peer, id) DO UPDATE SET bundle = excluded.bundle, made_at = excluded.made_at, session_bound = excluded.session_bound, sent_offset = 0',
+      ),
       putBundle: db.prepare('INSERT OR IGNORE INTO link_bundles (peer, id, bundle, made_at) VALUES (?, ?, ?, ?)'),
       madeAt: db.prepare('SELECT made_at AS t FROM link_bundles WHERE peer = ? AND id = ?'),
       sent: db.prepare('SELECT sent_offset AS n FROM link_bundles WHERE peer = ? AND id = ?'),
@@ -25,24 +28,36 @@ export class LinkState {
     };
   }
 
-  /** The bundle made for a message the first time it was offered, or the one `make` makes now (at `madeAt`), stored. */
+  /**
+   * The bundle made for a message the first time it was offered, or the one `make` makes now (at `madeAt`),
+   * stored. A bundle kept from a session's history (`sessionBound`) is never returned: it is made again.
+   */
   bundle(peer: string, id: string, make: () => Uint8Array, madeAt: number): Uint8Array {
-    const row = this.s.bundle!.get(peer, id) as { bundle: Buffer } | undefined;
-    if (row) return row.bundle;
+    const row = this.s.bundle!.get(peer, id) as { bundle: Buffer; bound: number } | undefined;
+    if (row && !row.bound) return row.bundle;
     const b = make();
-    try {
-      this.s.putBundle!.run(peer, id, Buffer.from(b), Math.floor(madeAt));
-    } catch (err) {
-      // A full disk: the bundle goes out from memory. After a restart a new one is made; the receiver's hash
-      // check then sends the transfer back to 0, so nothing wrong is taken, only some airtime spent again.
-      if (!storageFault(err)) throw err;
-    }
+    this.keep(() => (row ? this.s.replaceBundle!.run(peer, id, Buffer.from(b), Math.floor(madeAt), 0) : this.s.putBundle!.run(peer, id, Buffer.from(b), Math.floor(madeAt))));
     return b;
   }
 
-  /** The bundle stored for a message by an earlier offer, if any. */
-  kept(peer: string, id: string): Uint8Array | undefined {
-    return (this.s.bundle!.get(peer, id) as { bundle: Buffer } | undefined)?.bundle;
+  /**
+   * A bundle made now against a session's history: it replaces whatever was kept (and its progress), and is kept
+   * only as the record that the message went on the air, and when; it is never sent again in another session.
+   */
+  sessionBundle(peer: string, id: string, b: Uint8Array, madeAt: number): void {
+    this.keep(() => this.s.replaceBundle!.run(peer, id, Buffer.from(b), Math.floor(madeAt), 1));
+  }
+
+  /**
+   * A full disk: the bundle goes out from memory. After a restart a new one is made; the receiver's hash check
+   * then sends the transfer back to 0, so nothing wrong is taken, only some airtime spent again.
+   */
+  private keep(write: () => unknown): void {
+    try {
+      write();
+    } catch (err) {
+      if (!storageFault(err)) throw err;
+    }
   }
 
   /** When the stored bundle was made (its deadlines count from then), if one is stored. */

@@ -95,6 +95,11 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO link_received (peer, id, offset, data) SELECT peer, id, 0, data FROM link_partial;
   DROP TABLE link_partial;
   `,
+  // 5: bundles made against a session's history are kept too (their row says the message went on the air, and
+  // when), marked so that they are never sent again in another session.
+  `
+  ALTER TABLE link_bundles ADD COLUMN session_bound INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
