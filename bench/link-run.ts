@@ -4,6 +4,7 @@
 // transfer they carry, CUSTODY frames to the messages they confirm, the rest (hello, AUTH, acknowledgements,
 // turns) to the session.
 import { decodeBundle, isCodecError, type BundleContext } from '../src/codec/index.ts';
+import { ByteReader } from '../src/codec/byte-io.ts';
 import { KissDecoder } from '../src/codec/kiss.ts';
 import { contentOf } from '../src/gateway/link-bundle.ts';
 import { LinkStation, MemoryOutbound, MemoryProgressStore, type InboundSink, type LinkPort, type SchedulerMode } from '../src/link/index.ts';
@@ -102,10 +103,7 @@ function readVarint(b: Uint8Array, at: number): [number, number] | undefined {
  */
 function frameOwners(f: Uint8Array, xfers: Map<number, string>, peerXfers: Map<number, string>): string[] {
   const type = f[0]! & 0x0f;
-  const text = (at: number): [string, number] | undefined => {
-    const l = readVarint(f, at);
-    return l && [Buffer.from(f.subarray(l[1], l[1] + l[0])).toString('utf8'), l[1] + l[0]];
-  };
+  const text = (at: number) => messageId(f, at);
   if (type === 5 && f.length > 6) {
     const kind = f[3]!;
     const xfer = (f[4]! << 8) | f[5]!;
@@ -145,6 +143,16 @@ function frameOwners(f: Uint8Array, xfers: Map<number, string>, peerXfers: Map<n
 
 const MAC = 8;
 
+/** A message id in a frame (protocol 3: text, or a zero length and 13 bytes of a packed queue id) and where it ends. */
+function messageId(f: Uint8Array, at: number): [string, number] | undefined {
+  const l = readVarint(f, at);
+  if (!l) return undefined;
+  if (l[0] !== 0) return [Buffer.from(f.subarray(l[1], l[1] + l[0])).toString('utf8'), l[1] + l[0]];
+  const r = new ByteReader(f.subarray(at));
+  const id = r.messageId(255);
+  return id === null ? undefined : [id, l[1] + 13];
+}
+
 /** Adds one write of a station to the breakdown (`recordHeaders` holds the segments too until the end). */
 function tally(air: AirBreakdown, written: number, payloads: readonly Uint8Array[]): void {
   let framed = 0;
@@ -178,9 +186,9 @@ function segmentOf(f: Uint8Array): number {
   if (kind !== 1) return 0;
   const total = readVarint(f, at);
   if (!total) return 0;
-  const idLen = readVarint(f, total[1]);
-  if (!idLen) return 0;
-  at = idLen[1] + idLen[0] + 8; // id, hash
+  const id = messageId(f, total[1]);
+  if (!id) return 0;
+  at = id[1] + 8; // id, hash
   for (let i = 0; i < 3; i++) {
     const v = readVarint(f, at); // age, deadline, offset
     if (!v) return 0;

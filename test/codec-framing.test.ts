@@ -146,3 +146,31 @@ test('hello frames: round trip, CRC catches damage, oversized data segments are 
   const big = encodeSession({ type: FrameType.RECORD, seq: 1, record: { kind: RecordKind.DATA, xfer: 1, offset: 0, data: new Uint8Array(2000) } }, KEY);
   assert.equal((decodeSession(big, KEY, 1024) as { error: string }).error, 'malformed');
 });
+
+test('message ids: a queue id of ours travels packed in 13 bytes, any other id as text; a packed id with stray bits is malformed', () => {
+  const ours = fc.stringMatching(/^[0-9A-HJKMNP-TV-Z]{20}$/);
+  const open = (id: string) => ({ type: FrameType.RECORD, seq: 1, record: { kind: RecordKind.OPEN, xfer: 3, total: 100, id, hash: new Uint8Array(8).fill(1), ageMs: 5, deadlineMs: 0, offset: 0, data: new Uint8Array(40) } }) as const;
+  fc.assert(
+    fc.property(ours, (id) => {
+      const packed = encodeSession(open(id), KEY);
+      const back = decodeSession(packed, KEY, 1024);
+      assert.ok(!isFrameError(back) && back.type === FrameType.RECORD && back.record.kind === RecordKind.OPEN && back.record.id === id);
+      // The same id in lower case is not ours: it goes as text, 7 bytes longer (1 + 20 against 1 + 13).
+      const lower = `${id.toLowerCase().slice(0, 19)}x`;
+      assert.equal(encodeSession(open(lower), KEY).length, packed.length + 7);
+      for (const e of [{ slot: 2, id }, { slot: 0, id: lower }]) {
+        const c = decodeSession(encodeSession({ type: FrameType.CUSTODY, entries: [e] }, KEY), KEY, 1024);
+        assert.ok(!isFrameError(c) && c.type === FrameType.CUSTODY);
+        assert.deepEqual(c.entries, [e]);
+      }
+    }),
+    { seed: 3, numRuns: 200 },
+  );
+  // The 100 bits of an id leave the last 4 bits of its 13 bytes zero: a frame that sets them is refused.
+  const frame = encodeSession({ type: FrameType.RECORD, seq: 1, record: { kind: RecordKind.CANCEL, id: '01M8R90DEHDBTB3DAW20' } }, KEY);
+  const body = Uint8Array.from(frame.subarray(0, frame.length - 8));
+  body[4 + 1 + 12]! |= 0x01; // type, seq (2), kind, the zero length, then the 13th byte
+  const forged = Buffer.concat([body, createHmac('sha256', KEY).update(body).digest().subarray(0, 8)]);
+  assert.ok(isFrameError(decodeSession(forged, KEY, 1024)));
+  assert.throws(() => encodeSession({ type: FrameType.RECORD, seq: 1, record: { kind: RecordKind.CANCEL, id: '' } }, KEY), /empty message id/);
+});

@@ -37,6 +37,13 @@ interface FrameInput {
   readonly original: SessionFrame | HelloFrame | null;
 }
 
+/** A queue id of ours (20 characters of Crockford base32), which frames carry packed. */
+function packable(rng: Rng): string {
+  let s = '';
+  for (let i = 0; i < 20; i++) s += '0123456789ABCDEFGHJKMNPQRSTVWXYZ'[rng.int(32)];
+  return s;
+}
+
 function text(rng: Rng, max: number): string {
   const n = rng.size(max);
   let s = '';
@@ -48,7 +55,7 @@ function record(rng: Rng): LinkRecord {
   const big = () => (rng.chance(0.1) ? rng.int(2 ** 31) * 2 ** rng.int(17) : rng.int(100_000));
   switch (rng.pick([RecordKind.OPEN, RecordKind.DATA, RecordKind.CANCEL, RecordKind.RESUME, RecordKind.CANCELLED, RecordKind.REFUSE])) {
     case RecordKind.OPEN:
-      return { kind: RecordKind.OPEN, xfer: rng.int(65536), total: big(), id: text(rng, 60) || 'x', hash: rng.bytes(8), ageMs: big(), deadlineMs: big(), offset: big(), data: rng.bytes(rng.size(400)) };
+      return { kind: RecordKind.OPEN, xfer: rng.int(65536), total: big(), id: rng.chance(0.3) ? packable(rng) : text(rng, 60) || 'x', hash: rng.bytes(8), ageMs: big(), deadlineMs: big(), offset: big(), data: rng.bytes(rng.size(400)) };
     case RecordKind.DATA:
       return { kind: RecordKind.DATA, xfer: rng.int(65536), offset: big(), data: rng.bytes(rng.size(MAX_DATA)) };
     case RecordKind.CANCEL:
@@ -70,7 +77,7 @@ function sessionFrame(rng: Rng): SessionFrame {
       return { type: FrameType.CTRL, ack: rng.int(65536), flags: rng.int(4), over: rng.int(256), echo: rng.int(256), bitmap: rng.bytes(rng.size(64)) };
     case 2:
     {
-      const ids = Array.from({ length: rng.size(8) }, () => text(rng, 40));
+      const ids = Array.from({ length: rng.size(8) }, () => (rng.chance(0.3) ? packable(rng) : text(rng, 40) || 'c'));
       return { type: FrameType.CUSTODY, entries: ids.map((id) => (rng.chance(0.5) ? { slot: rng.int(1 << 20), id } : { slot: rng.int(1 << 20), xfer: rng.int(65536) })) };
     }
     default:

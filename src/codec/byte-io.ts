@@ -1,4 +1,9 @@
 /** Little helpers to build and read binary frames; the reader returns null instead of reading past the end. */
+/** Crockford base32, as queue ids use it (src/core/message-id.ts). */
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const PACKABLE_ID = /^[0-9A-HJKMNP-TV-Z]{20}$/;
+const PACKED_ID_BYTES = 13;
+
 export class ByteWriter {
   private parts: number[] = [];
 
@@ -34,6 +39,30 @@ export class ByteWriter {
   text(s: string): this {
     return this.blob(Buffer.from(s, 'utf8'));
   }
+  /**
+   * A message id: a queue id of ours (20 characters of Crockford base32) packed into 13 bytes after a zero
+   * length; any other id as text. An empty id cannot be written (zero means packed).
+   */
+  messageId(id: string): this {
+    if (id === '') throw new RangeError('an empty message id');
+    if (!PACKABLE_ID.test(id)) return this.text(id);
+    const out = new Uint8Array(PACKED_ID_BYTES);
+    let acc = 0;
+    let bits = 0;
+    let at = 0;
+    for (const ch of id) {
+      acc = (acc << 5) | CROCKFORD.indexOf(ch);
+      bits += 5;
+      while (bits >= 8) {
+        bits -= 8;
+        out[at++] = (acc >> bits) & 0xff;
+      }
+      acc &= (1 << bits) - 1;
+    }
+    out[at] = (acc << (8 - bits)) & 0xff; // 100 bits: the last 4 are zero
+    return this.u8(0).bytes(out);
+  }
+
 
   done(): Uint8Array {
     return Uint8Array.from(this.parts);
@@ -84,6 +113,32 @@ export class ByteReader {
   blob(max: number): Uint8Array | null {
     const n = this.varint();
     return n === null || n > max ? null : this.bytes(n);
+  }
+
+  /** A message id as `messageId` writes it; null when malformed (a packed id's last 4 bits must be zero). */
+  messageId(max: number): string | null {
+    const at = this.pos;
+    const n = this.varint();
+    if (n === null) return null;
+    if (n !== 0) {
+      this.pos = at;
+      return this.text(max);
+    }
+    const b = this.bytes(PACKED_ID_BYTES);
+    if (!b || (b[PACKED_ID_BYTES - 1]! & 0x0f) !== 0) return null;
+    let id = '';
+    let acc = 0;
+    let bits = 0;
+    for (const byte of b) {
+      acc = (acc << 8) | byte;
+      bits += 8;
+      while (bits >= 5 && id.length < 20) {
+        bits -= 5;
+        id += CROCKFORD[(acc >> bits) & 31];
+      }
+      acc &= (1 << bits) - 1;
+    }
+    return id;
   }
 
   /** A length-prefixed UTF-8 string; null when it is not valid UTF-8 (a replacement character would change it). */

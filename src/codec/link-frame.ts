@@ -180,16 +180,16 @@ export function encodeSession(f: SessionFrame, key: FrameKey): Uint8Array {
     w.u8(f.entries.length);
     for (const e of f.entries) {
       if ('xfer' in e) w.varint(e.slot * 2 + 1).varint(e.xfer);
-      else w.varint(e.slot * 2).text(e.id);
+      else w.varint(e.slot * 2).messageId(e.id);
     }
   } else {
     w.u16(f.seq).u8(f.record.kind);
     const r = f.record;
-    if (r.kind === RecordKind.OPEN) w.u16(r.xfer).varint(r.total).text(r.id).bytes(r.hash).varint(r.ageMs).varint(r.deadlineMs).varint(r.offset).bytes(r.data);
+    if (r.kind === RecordKind.OPEN) w.u16(r.xfer).varint(r.total).messageId(r.id).bytes(r.hash).varint(r.ageMs).varint(r.deadlineMs).varint(r.offset).bytes(r.data);
     else if (r.kind === RecordKind.DATA) w.u16(r.xfer).varint(r.offset).bytes(r.data);
     else if (r.kind === RecordKind.RESUME) w.u16(r.xfer).varint(r.offset);
-    else if (r.kind === RecordKind.REFUSE) w.text(r.id).text(r.status).text(r.text);
-    else w.text(r.id);
+    else if (r.kind === RecordKind.REFUSE) w.messageId(r.id).text(r.status).text(r.text);
+    else w.messageId(r.id);
   }
   if (key instanceof SealingKey) return key.seal(pad(w.done(), SEAL_OVERHEAD));
   const body = pad(w.done(), MAC_BYTES);
@@ -270,7 +270,7 @@ export function decodeSession(frame: Uint8Array, key: FrameKey, maxData: number)
         if (xfer === null || xfer > 0xffff) return bad('custody');
         entries.push({ slot, xfer });
       } else {
-        const id = r.text(MAX_ID);
+        const id = r.messageId(MAX_ID);
         if (id === null) return bad('custody');
         entries.push({ slot, id });
       }
@@ -284,7 +284,7 @@ export function decodeSession(frame: Uint8Array, key: FrameKey, maxData: number)
   if (kind === RecordKind.OPEN) {
     const xfer = r.u16();
     const total = r.varint();
-    const id = r.text(MAX_ID);
+    const id = r.messageId(MAX_ID);
     const hash = r.bytes(HASH_BYTES);
     const ageMs = r.varint();
     const deadlineMs = r.varint();
@@ -304,11 +304,11 @@ export function decodeSession(frame: Uint8Array, key: FrameKey, maxData: number)
     return xfer !== null && offset !== null && ended(r, frame) ? { type, seq, record: { kind, xfer, offset } } : bad('resume');
   }
   if (kind === RecordKind.CANCEL || kind === RecordKind.CANCELLED) {
-    const id = r.text(MAX_ID);
+    const id = r.messageId(MAX_ID);
     return id !== null && id.length > 0 && ended(r, frame) ? { type, seq, record: { kind, id } } : bad('cancel');
   }
   if (kind === RecordKind.REFUSE) {
-    const id = r.text(MAX_ID);
+    const id = r.messageId(MAX_ID);
     const status = r.text(16);
     const text = r.text(MAX_ID);
     if (id === null || status === null || text === null || !ended(r, frame) || !/^[45]\.\d{1,3}\.\d{1,3}$/.test(status)) return bad('refuse');
