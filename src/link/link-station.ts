@@ -67,6 +67,12 @@ const HALF_OPEN_MS = 30_000;
 const UNPROVEN_CALLS = 3;
 /** Answer timeouts in a row after which the session is presumed lost and a new hello is sent. */
 const MAX_UNANSWERED = 3;
+/**
+ * Times one record may be judged lost by a peer that answers before the session is renewed: on any channel
+ * the link keeps up, a record gets through well before (at 40 % frame loss, twelve losses in a row happen once
+ * in 60,000), so this many means the two sides no longer agree on the session's records.
+ */
+const STUCK_TRIES = 12;
 /** A transfer that has not moved for at least this long (and longer than two overs and an answer) is shown as stalled. */
 const STALL_MIN_MS = 60_000;
 /** Calls without any reply after which the status says the peer does not answer. */
@@ -522,6 +528,13 @@ export class LinkStation {
         // frame; its acknowledgement judges them all. Full duplex overs overlap, so the echo says which.
         const judged = this.opts.duplex === 'half' ? (turn ? (this.sender.over - 1) & 0xff : null) : f.echo;
         this.sender.onAck(f.ack, f.bitmap, judged);
+        if (turn && this.sender.maxTries() >= STUCK_TRIES) {
+          // The peer answers every over but never takes one of our records: start a new session, which sets
+          // both sides' records afresh (transfers resume from what the peer holds; custody decides as ever).
+          this.deps.onEvent?.({ type: 'error', detail: `${this.opts.peer} answers but has not taken a record sent ${STUCK_TRIES} times: renewing the session` });
+          this.forgetSession();
+          return this.sendHello();
+        }
         if (turn) {
           this.peerOver = f.over;
           this.peerIdle = (f.flags & CtrlFlag.IDLE) !== 0;

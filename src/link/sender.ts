@@ -61,6 +61,8 @@ interface Unacked {
   readonly resent?: boolean;
   /** Frame bytes as it went on the air, when the record was since emptied (its message settled): what the loss estimate weighs. */
   readonly sentBytes?: number;
+  /** Times it was sent again after being judged lost. */
+  readonly tries?: number;
 }
 
 /** Bytes of a record sent again that no longer fit the frame size: they go as records of their own. */
@@ -340,6 +342,13 @@ export class Sender {
     return this.unacked.size > 0;
   }
 
+  /** The most times a record still unacknowledged was sent again after being judged lost. */
+  maxTries(): number {
+    let n = 0;
+    for (const u of this.unacked.values()) n = Math.max(n, u.tries ?? 0);
+    return n;
+  }
+
   /**
    * Messages whose outcome waits for the peer's word: complete and acknowledged without custody yet, or
    * withdrawn without CANCELLED yet. They keep the link awake (an over is not idle while they wait).
@@ -506,7 +515,7 @@ export class Sender {
       if (!u) continue;
       const record = this.again(u, now);
       const { sentBytes: _emptied, ...sent } = u; // what goes now is what is weighed
-      this.unacked.set(seq, { ...sent, record, over: this.over, resent: true });
+      this.unacked.set(seq, { ...sent, record, over: this.over, resent: true, tries: (u.tries ?? 0) + 1 });
       this.stats.retransmissions++;
       return u.id === undefined ? { seq, record } : { seq, record, id: u.id };
     }
