@@ -1,6 +1,7 @@
 // Goodput against bit error rate: hfmail's link against whole-message retry and stop-and-wait, on the same
 // simulated channel and the same mail, at 300, 2400 and 9600 bit/s (each with its profile's turnaround, frame
 // size and over), for random and bursty (Gilbert-Elliott) errors; and the ideal for the over length.
+import { newMessageId } from '../src/core/index.ts';
 import { averageBer } from '../sim/bit-errors.ts';
 import { generateMail } from '../sim/mail-generator.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
@@ -54,7 +55,9 @@ function workload(spec: LinkSpec, airS: number, seed: number) {
   let bytes = 0;
   for (let i = 0; bytes < (spec.bitRate / 8) * airS; i++) {
     const eml = generateMail(2000 + Math.floor(next() * 6000), next, i);
-    const s: Submission = { id: `GOODPUT${String(i).padStart(13, '0')}`, eml, at: 1_800_000_000_000 + i, ...envelopeOf(eml) };
+    // Queue ids as the gateway gives them (they travel packed in frames).
+    const at = 1_800_000_000_000 + i;
+    const s: Submission = { id: newMessageId({ now: () => at, setTimer: () => ({ cancel() {} }) }, rnd), eml, at, ...envelopeOf(eml) };
     subs.push(s);
     bytes += gatewayBundle(s, dictionary).length;
   }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bundleContext, decodeBundle, encodeBundle, isCodecError, type Bundle, type BundleContext } from '../src/codec/index.ts';
-import { KissDecoder } from '../src/codec/kiss.ts';
+import { encodeKiss, KissDecoder } from '../src/codec/kiss.ts';
 import { FrameType, PROTOCOL_VERSION } from '../src/codec/link-frame.ts';
 import { LinkRefusal, MemoryOutbound, MemoryProgressStore, type InboundSink, type LinkPort } from '../src/link/index.ts';
 import { LinkStation } from '../src/link/link-station.ts';
@@ -76,7 +76,7 @@ function pair(n: number, seed: number, hooks: PairHooks = {}) {
       write: (d) => inner.write(d),
       onData: (l) => inner.onData((d) => {
         const frames = kiss.push(d);
-        for (const f of frames) if (keep(f.payload)) l(Uint8Array.from([0xc0, 0x00, ...escape(f.payload), 0xc0]));
+        for (const f of frames) if (keep(f.payload)) l(encodeKiss(f.payload));
       }),
       onClose: (l) => inner.onClose(l),
       close: () => inner.close(),
@@ -150,16 +150,6 @@ function pair(n: number, seed: number, hooks: PairHooks = {}) {
       bravo.stop();
     },
   };
-}
-
-function escape(p: Uint8Array): number[] {
-  const o: number[] = [];
-  for (const b of p) {
-    if (b === 0xc0) o.push(0xdb, 0xdc);
-    else if (b === 0xdb) o.push(0xdb, 0xdd);
-    else o.push(b);
-  }
-  return o;
 }
 
 const receiverOf = (st: LinkStation) => (st as unknown as { receiver: Receiver }).receiver;

@@ -3,7 +3,7 @@
 // been judged lost twelve times, the sender renews the session, and the message crosses once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KissDecoder } from '../src/codec/kiss.ts';
+import { encodeKiss, KissDecoder } from '../src/codec/kiss.ts';
 import { FrameType, PROTOCOL_VERSION, RecordKind } from '../src/codec/link-frame.ts';
 import { MemoryOutbound, MemoryProgressStore, type LinkPort } from '../src/link/index.ts';
 import { LinkStation, type LinkEvent } from '../src/link/link-station.ts';
@@ -14,16 +14,6 @@ import { VirtualClock } from '../sim/virtual-clock.ts';
 const KEY = new TextEncoder().encode('the key alpha and bravo share, 32');
 const LINK = { key: KEY, duplex: 'half', bitRate: 2400, turnaroundMs: 500, latencyMs: 30, maxFrame: 256, window: 32, maxOverMs: 10_000 } as const;
 const RECORD = (PROTOCOL_VERSION << 4) | FrameType.RECORD;
-
-function escape(p: Uint8Array): number[] {
-  const o: number[] = [];
-  for (const b of p) {
-    if (b === 0xc0) o.push(0xdb, 0xdc);
-    else if (b === 0xdb) o.push(0xdb, 0xdd);
-    else o.push(b);
-  }
-  return o;
-}
 
 test('a record the answering peer never takes: after twelve losses the session is renewed, and the message crosses once', async () => {
   const clock = new VirtualClock();
@@ -42,7 +32,7 @@ test('a record the answering peer never takes: after twelve losses the session i
           const p = f.payload;
           const lose = ups < 2 && p[0] === RECORD && p[3] === RecordKind.DATA && p[4] === 0 && p[5] === 0;
           if (lose) dropped++;
-          else l(Uint8Array.from([0xc0, 0x00, ...escape(p), 0xc0]));
+          else l(encodeKiss(p));
         }
       }),
     onClose: (l) => channel.b.onClose(l),
