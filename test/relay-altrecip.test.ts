@@ -115,6 +115,22 @@ test('550 on RCPT redirects at once', async () => {
   assert.match(alternate.messages.at(-1)!, /reason="5\.1\.1 /);
 });
 
+test('an R-mode BY with under a second left at the attempt fails the recipient 5.4.7, and is not redirected to the alternate', async () => {
+  clock.t = t0 + 2_000_000;
+  const r = runner({ ...routes() });
+  const before = alternate.messages.length;
+  const msg = seedMessage('later-over@example.net', smtp(primaryBy.port), {
+    params: { smtputf8: false, by: { at: clock.now() + 400, mode: 'R', trace: false, requestedSeconds: 9 } },
+  });
+  store.insert(msg);
+  await r.run();
+  const rc = store.get(msg.id)!.recipients[0]!;
+  assert.equal(rc.state, 'failed');
+  assert.equal(rc.status!.status, '5.4.7');
+  await r.run();
+  assert.equal(alternate.messages.length, before, 'nothing went to the alternate');
+});
+
 test('451 past the retry window redirects; before it, the primary is retried', async () => {
   clock.t = t0 + 2_000_000;
   const r = runner({ ...routes() });

@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
 import type { Logger } from 'pino';
 import { failpoint, storageFault, type Clock, type DeliveryStatus, type QueuedMessage, type Recipient, type Route, type Timer } from '../core/index.ts';
-import { buildDsn, headerEnd, isGlobalDsn, planReemission, rfc5322Date, tunnelPriorityHeader, type DsnRecipient } from '../mail/index.ts';
+import { buildDsn, headerEnd, isGlobalDsn, planReemission, remainingSeconds, rfc5322Date, tunnelPriorityHeader, type DsnRecipient } from '../mail/index.ts';
 import type { DueRecipient } from '../queue/index.ts';
 import { retryDelay, type DeliveryStore, type RelayPolicy } from './contracts.ts';
 import { hopCapabilities } from './hop-capabilities.ts';
@@ -264,7 +264,10 @@ export class RelayRunner {
     }
     const keepAlt = !!rc.arcpt;
     if (r.kind === 'permanent') {
-      if (keepAlt) return this.redirect(m, d, r.status, true);
+      // An R-mode BY with no whole second left (the attempt found it over, as a hop would): it ends all
+      // attempts, the alternate's too, as when it is found over before the attempt (RFC 2852 4.1.3).
+      const byOver = m.params.by?.mode === 'R' && remainingSeconds(m.params.by, now) <= 0;
+      if (keepAlt && !byOver) return this.redirect(m, d, r.status, true);
       this.store.record(m.id, d.idx, { state: 'failed', status: r.status });
       return wantsDsn(rc.notify, 'failed') && m.sender !== '' ? block(rc, 'failed', r.status) : undefined;
     }
