@@ -145,12 +145,9 @@ const MAC = 8;
 
 /** A message id in a frame (protocol 3: text, or a zero length and 13 bytes of a packed queue id) and where it ends. */
 function messageId(f: Uint8Array, at: number): [string, number] | undefined {
-  const l = readVarint(f, at);
-  if (!l) return undefined;
-  if (l[0] !== 0) return [Buffer.from(f.subarray(l[1], l[1] + l[0])).toString('utf8'), l[1] + l[0]];
   const r = new ByteReader(f.subarray(at));
   const id = r.messageId(255);
-  return id === null ? undefined : [id, l[1] + 13];
+  return id === null ? undefined : [id, f.length - r.remaining];
 }
 
 /** Adds one write of a station to the breakdown (`recordHeaders` holds the segments too until the end). */

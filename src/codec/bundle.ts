@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Decoder, Encoder } from 'cbor-x';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Deadline, type DeadlineMode, type MailParams, type Notify, type NotifyCondition, type Priority, type PrioritySource, type QueuedMessage, type Recipient, type Submitter, type TypedAddress } from '../core/index.ts';
-import { compressBody, decompressBody } from './body-compression.ts';
+import { BodyCodec, compressBody, decompressBody } from './body-compression.ts';
 import type { CodecError } from './codec-error.ts';
 import { isZstdDictionary } from './dictionary.ts';
 
@@ -157,7 +157,7 @@ export function encodeBundle(b: Bundle, dictionaryVersion: number, context?: Bun
   if (zstd) {
     const ctx = context && context.count > 0 && context.history.length > 0 ? context : undefined;
     const body = compressBody(stream, dictionaryVersion, ctx?.history);
-    const named = !ctx || body.codec !== 3 ? 0 : ctx.excluded.length ? [ctx.count, ...ctx.excluded] : ctx.count;
+    const named = !ctx || body.codec !== BodyCodec.ZSTD ? 0 : ctx.excluded.length ? [ctx.count, ...ctx.excluded] : ctx.count;
     return encoder.encode([FORMAT_ZSTD, body.codec, body.dictionary || dictionaryVersion, b.content.length, envelope.length, named, contentHash(stream).subarray(0, CHECK_BYTES), body.bytes]);
   }
   const body = compressBody(stream, dictionaryVersion);
@@ -189,7 +189,7 @@ function readHeader(bytes: Uint8Array): BundleHeader | CodecError {
     if (!nat(codec) || !nat(dictionary) || !nat(contentLength) || !nat(envelopeLength) || !(hash instanceof Uint8Array) || hash.length !== CHECK_BYTES) return bad('body header');
     if (!(compressed instanceof Uint8Array)) return bad('body');
     const list = Array.isArray(ctx) ? (ctx as unknown[]) : [ctx];
-    if (list.length === 0 || list.length > 1 + MAX_EXCLUDED || !list.every(nat) || (list.length > 1 && list[0] === 0)) return bad('context');
+    if (list.length === 0 || list.length > 1 + MAX_EXCLUDED_SLOTS || !list.every(nat) || (list.length > 1 && list[0] === 0)) return bad('context');
     const [count, ...excluded] = list as number[];
     return { format: FORMAT_ZSTD, codec, dictionary, contentLength, envelopeLength, context: { count: count!, excluded }, hash, compressed };
   }
@@ -203,7 +203,7 @@ function readHeader(bytes: Uint8Array): BundleHeader | CodecError {
 }
 
 /** Most slots a bundle may leave out of its context. */
-const MAX_EXCLUDED = 64;
+export const MAX_EXCLUDED_SLOTS = 64;
 
 /**
  * The session history a bundle was compressed against (count 0: none), read from its header without inflating

@@ -743,10 +743,9 @@ export class LinkStation {
       // channel measured clean (on a lossy or unmeasured one the frames might not arrive anyway), to send
       // everything that is left (at most 25 % longer), which saves a whole exchange of overs (two turnarounds,
       // the path both ways, the peer's answer); the peer waits at most a quarter of an over more.
-      const clean = this.sender.lossMeasured && this.sender.lossRate < 0.1;
       const finishing = () => used < 1.15 * this.opts.maxOverMs && this.sender.nextEndsWithin(2 * this.sender.frameSize);
       const frameMs = this.air.payloadMs(this.sender.frameSize + DATA_OVERHEAD);
-      const emptying = () => clean && this.sender.allWorkWithin(Math.floor(((1.25 * this.opts.maxOverMs - used) / frameMs) * this.sender.frameSize));
+      const emptying = () => this.sender.lossMeasured && this.sender.lossRate < 0.1 && this.sender.allWorkWithin(Math.floor(((1.25 * this.opts.maxOverMs - used) / frameMs) * this.sender.frameSize));
       if (!finishing() && !emptying()) return this.endOver();
     }
     this.expire();

@@ -168,7 +168,8 @@ export class Receiver {
     if (deadlineAt !== undefined && deadlineAt <= now) return void this.refuse(r.id, '5.4.7', 'delivery time expired before the radio link carried it', false);
     for (const [x, t] of this.transfers) if (t.id === r.id && x !== r.xfer) this.transfers.delete(x); // reopened under a new number
     let prior = this.progress.received(this.peer, r.id);
-    if (prior && r.offset === 0 && !sameStart(prior, r.data)) {
+    const common = Math.min(prior?.length ?? 0, r.data.length);
+    if (prior && r.offset === 0 && !sameBytes(prior.subarray(0, common), r.data.subarray(0, common))) {
       // What we hold is of an earlier bundle of the message (made again for this session): start afresh.
       this.progress.forget(this.peer, r.id);
       prior = undefined;
@@ -315,12 +316,6 @@ export class Receiver {
   get deciding(): boolean {
     return this.accepting.size > 0;
   }
-}
-
-/** Whether two byte strings agree where both have bytes. */
-function sameStart(a: Uint8Array, b: Uint8Array): boolean {
-  const n = Math.min(a.length, b.length);
-  return Buffer.from(a.buffer, a.byteOffset, n).equals(Buffer.from(b.buffer, b.byteOffset, n));
 }
 
 /** Longest text of a REFUSE record, in UTF-8 bytes. */

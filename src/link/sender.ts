@@ -218,13 +218,13 @@ export class Sender {
     if (!t) return 'unknown';
     if (t.state === 'cancelling') return 'asked';
     t.quietTurns = 0;
-    const everOnAir = t.onAir || t.bytes !== undefined || t.item.madeAt !== undefined || this.progress.sentOffset(this.peer, id) > 0;
-    if (expiryAction(everOnAir) === 'withdraw') {
+    // On the air in this run (opened) or, by its stored bundle, in an earlier one (both set `onAir`), or
+    // acknowledged in part by the peer according to the progress kept.
+    if (expiryAction(t.onAir || this.progress.sentOffset(this.peer, id) > 0) === 'withdraw') {
       this.drop(t);
       return 'withdrawn';
     }
-    if (t.opened) this.byXfer.delete(t.xfer);
-    t.opened = false;
+    this.close(t);
     t.state = 'cancelling';
     this.transfers.file(t);
     this.neuter(id);
@@ -266,8 +266,7 @@ export class Sender {
     if (t.context > 0 && r.status.startsWith('4.6.')) {
       // The peer could not rebuild the history the bundle names (it restarted, or let those slots go): the
       // same message goes again at once, compressed without it.
-      if (t.opened) this.byXfer.delete(t.xfer);
-      t.opened = false;
+      this.close(t);
       t.contextless = true;
       this.unmake(t);
       this.neuter(r.id);
@@ -275,8 +274,7 @@ export class Sender {
       return undefined;
     }
     const retryInMs = deferralMs(t.deferrals++);
-    if (t.opened) this.byXfer.delete(t.xfer);
-    t.opened = false;
+    this.close(t);
     t.state = 'deferred';
     t.retryAt = this.now() + retryInMs;
     this.transfers.file(t);
@@ -292,8 +290,14 @@ export class Sender {
 
   private drop(t: OutTransfer): void {
     this.transfers.remove(t);
-    if (t.opened) this.byXfer.delete(t.xfer);
+    this.close(t);
     this.neuter(t.item.id);
+  }
+
+  /** The transfer is no longer open under its number (it is opened again, under a new one, when it goes on). */
+  private close(t: OutTransfer): void {
+    if (t.opened) this.byXfer.delete(t.xfer);
+    t.opened = false;
   }
 
   /**
@@ -420,8 +424,7 @@ export class Sender {
       }
       if (!this.isAwaitingCustody(t) || ++t.quietTurns < afterTurns) continue;
       t.quietTurns = 0;
-      this.byXfer.delete(t.xfer);
-      t.opened = false;
+      this.close(t);
       this.transfers.file(t);
       n++;
     }

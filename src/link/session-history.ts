@@ -1,10 +1,8 @@
-import { CONTEXT_BYTES, SUPPORTED_DICTIONARY_VERSIONS, type BundleContext } from '../codec/index.ts';
+import { CONTEXT_BYTES, MAX_EXCLUDED_SLOTS, SUPPORTED_DICTIONARY_VERSIONS, type BundleContext } from '../codec/index.ts';
 
 /** Streams are inflated for the history only from bundles already checked (ours, or taken by the sink): no limit applies. */
 export const STREAM_LIMITS = { maxContent: Number.MAX_SAFE_INTEGER, maxRecipients: Number.MAX_SAFE_INTEGER, dictionaries: SUPPORTED_DICTIONARY_VERSIONS };
 
-/** Most slots a bundle may leave out of its context (the codec's limit). */
-const MAX_EXCLUDED = 64;
 /** Slots kept beyond what the newest bundle needs, for bundles made earlier that are still on the way. */
 const KEEP_BYTES = 4 * CONTEXT_BYTES;
 
@@ -51,7 +49,7 @@ export class SessionHistory {
       if (stream) {
         parts.push(stream);
         bytes += stream.length;
-      } else if (excluded.push(s) > MAX_EXCLUDED) return undefined;
+      } else if (excluded.push(s) > MAX_EXCLUDED_SLOTS) return undefined;
     }
     return { count, excluded: excluded.reverse(), history: tailOf(parts.reverse(), bytes) };
   }
